@@ -1,0 +1,90 @@
+"""One Settings object, read once at the edge (CLI or app start) and passed down.
+
+Library functions take parameters, not settings, so a Spark batch job can use them without an
+environment. Every field is documented in docs/reference/settings.md (a test checks it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lingxi.errors import ConfigError
+
+DEV_HASH_KEY = "lingxi-development-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Lingxi's configuration; each field can be set with an environment variable `LINGXI_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="LINGXI_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder holding the lake (Parquet datasets), quarantine and the default SQLite store.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the operational store, e.g. postgresql+psycopg://user@host/lingxi. "
+            "Unset: sqlite:///<data_dir>/lingxi.db (WAL mode)."
+        ),
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Analytic engine that runs definitions over the lake."
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL (local[N], spark://host:port, yarn) or a Spark Connect URL sc://host:port.",
+    )
+    duckdb_memory_limit: str = Field(
+        default="2GB", description="Memory DuckDB may use before it spills to the data directory's tmp folder."
+    )
+    duckdb_threads: int | None = Field(
+        default=None, description="Threads DuckDB may use; unset means one per core."
+    )
+    max_bad_share: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="Default for `lingxi load --max-bad`: the share of quarantined rows above which a load fails.",
+    )
+    load_chunk_rows: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Rows validated and written per chunk by the loader; bounds its memory.",
+    )
+    hash_key: str = Field(
+        default=DEV_HASH_KEY,
+        description=(
+            "Secret key for the keyed hash (HMAC-SHA256) of sensitive identifiers (ID number, phone). "
+            "Must be changed outside development."
+        ),
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses unsafe defaults (the development hash key).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `lingxi serve` listens on.")
+    port: int = Field(default=8000, description="Port `lingxi serve` listens on.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lingxi.db').resolve()}"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    def check_safe(self) -> None:
+        """Refuse development defaults in production."""
+        if self.environment == "production" and self.hash_key == DEV_HASH_KEY:
+            raise ConfigError(
+                "LINGXI_HASH_KEY is the development default while LINGXI_ENVIRONMENT=production",
+                hint="set LINGXI_HASH_KEY to a long random secret kept in your key manager",
+            )
