@@ -43,9 +43,7 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         default="2GB", description="Memory DuckDB may use before it spills to the data directory's tmp folder."
     )
-    duckdb_threads: int | None = Field(
-        default=None, description="Threads DuckDB may use; unset means one per core."
-    )
+    duckdb_threads: int | None = Field(default=None, description="Threads DuckDB may use; unset means one per core.")
     max_bad_share: float = Field(
         default=0.01,
         ge=0.0,

@@ -75,9 +75,7 @@ CUSTOMERS = Table(
     description="One row per customer (full extract; each load replaces the previous snapshot).",
     key=("customer_id",),
     columns=(
-        Column(
-            "customer_id", "string", "The bank's customer number (CIF).", "C000012345", required=True
-        ),
+        Column("customer_id", "string", "The bank's customer number (CIF).", "C000012345", required=True),
         Column("branch_id", "string", "Branch that owns the customer relationship.", "BR0101", required=True),
         Column(
             "name",
@@ -107,10 +105,21 @@ CUSTOMERS = Table(
             purpose="segment analytics",
         ),
         Column("city", "string", "City of residence.", "杭州", personal=True, purpose="branch routing, analytics"),
-        Column("city_tier", "int", "City tier 1–4 (1 = Beijing, Shanghai, Guangzhou, Shenzhen).", 2,
-               allowed=("1", "2", "3", "4")),
-        Column("occupation", "string", "Occupation as recorded at onboarding.", "teacher", personal=True,
-               purpose="suitability and analytics"),
+        Column(
+            "city_tier",
+            "int",
+            "City tier 1–4 (1 = Beijing, Shanghai, Guangzhou, Shenzhen).",
+            2,
+            allowed=("1", "2", "3", "4"),
+        ),
+        Column(
+            "occupation",
+            "string",
+            "Occupation as recorded at onboarding.",
+            "teacher",
+            personal=True,
+            purpose="suitability and analytics",
+        ),
         Column("onboarded_at", "timestamp", "When the customer relationship began.", "2015-06-01 09:30:00"),
         Column(
             "risk_level",
@@ -122,8 +131,12 @@ CUSTOMERS = Table(
             personal=True,
             purpose="investor suitability (适当性管理)",
         ),
-        Column("risk_assessed_at", "timestamp", "When the risk assessment was taken (valid 12 months).",
-               "2026-02-11 10:02:00"),
+        Column(
+            "risk_assessed_at",
+            "timestamp",
+            "When the risk assessment was taken (valid 12 months).",
+            "2026-02-11 10:02:00",
+        ),
         Column(
             "id_no_hash",
             "string",
@@ -172,8 +185,13 @@ ACCOUNTS = Table(
     description="One row per account or card (full extract).",
     key=("account_id",),
     columns=(
-        Column("account_id", "string", "The bank's internal account key (not the account number).", "A00000001",
-               required=True),
+        Column(
+            "account_id",
+            "string",
+            "The bank's internal account key (not the account number).",
+            "A00000001",
+            required=True,
+        ),
         _customer_id(),
         Column("type", "string", "Kind of account.", "debit_card", required=True, allowed=ACCOUNT_TYPES),
         Column("branch_id", "string", "Branch where the account was opened.", "BR0101"),
@@ -187,8 +205,16 @@ ACCOUNTS = Table(
             personal=True,
             purpose="matching payments and statements",
         ),
-        Column("account_no_last4", "string", "Last four digits, for display.", "1234", pattern=r"^[0-9]{4}$",
-               pi_class="C2", personal=True, purpose="display"),
+        Column(
+            "account_no_last4",
+            "string",
+            "Last four digits, for display.",
+            "1234",
+            pattern=r"^[0-9]{4}$",
+            pi_class="C2",
+            personal=True,
+            purpose="display",
+        ),
         Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=r"^[A-Z]{3}$"),
         Column("opened_at", "timestamp", "When the account was opened.", "2019-03-14 11:00:00"),
         Column("closed_at", "timestamp", "When the account was closed, if it was.", None),
@@ -206,15 +232,20 @@ PRODUCTS = Table(
         Column("product_id", "string", "Product code.", "WM2026001", required=True),
         Column("name", "string", "Product name as shown to customers.", "稳健理财 90 天", required=True),
         Column("type", "string", "Product family.", "wealth", required=True, allowed=PRODUCT_TYPES),
-        Column("risk_level", "string", "Product risk rating, R1 (lowest) to R5.", "R2", required=True,
-               allowed=PRODUCT_RISK_LEVELS),
+        Column(
+            "risk_level",
+            "string",
+            "Product risk rating, R1 (lowest) to R5.",
+            "R2",
+            required=True,
+            allowed=PRODUCT_RISK_LEVELS,
+        ),
         Column("min_amount", "decimal", "Minimum purchase amount in CNY.", 10000, min_value=0),
         Column("term_days", "int", "Term in days (0 for open-ended).", 90, min_value=0),
         Column("sale_start", "date", "First day of the sale window.", "2026-01-05"),
         Column("sale_end", "date", "Last day of the sale window (empty: on sale indefinitely).", None),
         Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=r"^[A-Z]{3}$"),
-        Column("issuer", "string", "Issuer (the bank, its wealth subsidiary, a fund house, an insurer).",
-               "XX理财"),
+        Column("issuer", "string", "Issuer (the bank, its wealth subsidiary, a fund house, an insurer).", "XX理财"),
     ),
 )
 
@@ -228,10 +259,17 @@ HOLDINGS = Table(
     columns=(
         Column("snapshot_date", "date", "Business date of the balance.", "2026-10-31", required=True),
         _customer_id(),
-        Column("product_id", "string", "Product held.", "WM2026001", required=True,
-               references="products.product_id"),
-        Column("balance", "decimal", "Balance in CNY (loans and card debt as positive amounts owed).",
-               125000.50, required=True, pi_class="C2", personal=True, purpose="AUM tiers, suitability"),
+        Column("product_id", "string", "Product held.", "WM2026001", required=True, references="products.product_id"),
+        Column(
+            "balance",
+            "decimal",
+            "Balance in CNY (loans and card debt as positive amounts owed).",
+            125000.50,
+            required=True,
+            pi_class="C2",
+            personal=True,
+            purpose="AUM tiers, suitability",
+        ),
     ),
 )
 
@@ -245,20 +283,35 @@ TRANSACTIONS = Table(
     columns=(
         Column("txn_id", "string", "Unique transaction id (journal number).", "T20261101000001", required=True),
         _customer_id(),
-        Column("account_id", "string", "Account the transaction posted to.", "A00000001",
-               references="accounts.account_id"),
-        Column("ts", "timestamp", "Posting time, bank local time (Asia/Shanghai).", "2026-11-01 08:15:00",
-               required=True),
-        Column("amount", "decimal", "Amount in CNY, always positive; see direction.", 8500.00, required=True,
-               min_value=0, pi_class="C2", personal=True, purpose="behaviour features"),
-        Column("direction", "string", "credit (money in) or debit (money out).", "credit", required=True,
-               allowed=("credit", "debit")),
+        Column(
+            "account_id", "string", "Account the transaction posted to.", "A00000001", references="accounts.account_id"
+        ),
+        Column(
+            "ts", "timestamp", "Posting time, bank local time (Asia/Shanghai).", "2026-11-01 08:15:00", required=True
+        ),
+        Column(
+            "amount",
+            "decimal",
+            "Amount in CNY, always positive; see direction.",
+            8500.00,
+            required=True,
+            min_value=0,
+            pi_class="C2",
+            personal=True,
+            purpose="behaviour features",
+        ),
+        Column(
+            "direction",
+            "string",
+            "credit (money in) or debit (money out).",
+            "credit",
+            required=True,
+            allowed=("credit", "debit"),
+        ),
         Column("channel", "string", "Where the transaction was made.", "app", allowed=TXN_CHANNELS),
         Column("category", "string", "What the transaction was.", "salary", allowed=TXN_CATEGORIES),
-        Column("counterparty_type", "string", "Who was on the other side.", "employer",
-               allowed=COUNTERPARTY_TYPES),
-        Column("product_id", "string", "Product bought or redeemed, if any.", None,
-               references="products.product_id"),
+        Column("counterparty_type", "string", "Who was on the other side.", "employer", allowed=COUNTERPARTY_TYPES),
+        Column("product_id", "string", "Product bought or redeemed, if any.", None, references="products.product_id"),
     ),
 )
 
@@ -271,19 +324,22 @@ EVENTS = Table(
     partition=Partition("event_date", "ts", "day"),
     any_of=(("customer_id", "anonymous_id"),),
     columns=(
-        Column("event_id", "string", "Unique event id set by the sender (idempotency key).",
-               "e-7f3a2c", required=True),
-        Column("ts", "timestamp", "When the event happened, bank local time.", "2026-11-01 20:31:07",
-               required=True),
+        Column("event_id", "string", "Unique event id set by the sender (idempotency key).", "e-7f3a2c", required=True),
+        Column("ts", "timestamp", "When the event happened, bank local time.", "2026-11-01 20:31:07", required=True),
         _customer_id(required=False),
         Column("anonymous_id", "string", "Device or cookie id for events before login.", "anon-5521"),
         Column("channel", "string", "Touchpoint.", "app", required=True, allowed=EVENT_CHANNELS),
-        Column("event_name", "string", "What happened (see the tracking plan).", "product_view",
-               required=True, pattern=r"^[a-z][a-z0-9_]*$"),
+        Column(
+            "event_name",
+            "string",
+            "What happened (see the tracking plan).",
+            "product_view",
+            required=True,
+            pattern=r"^[a-z][a-z0-9_]*$",
+        ),
         Column("properties", "json", "Event properties as a JSON object.", '{"product_id": "WM2026001"}'),
         Column("session_id", "string", "Session the event belongs to.", "s-88121"),
-        Column("device_id", "string", "Device identifier.", "d-4410", personal=True,
-               purpose="identity resolution"),
+        Column("device_id", "string", "Device identifier.", "d-4410", personal=True, purpose="identity resolution"),
     ),
 )
 
@@ -294,10 +350,17 @@ IDENTITIES = Table(
     key=("customer_id", "id_type", "id_value"),
     columns=(
         _customer_id(),
-        Column("id_type", "string", "Kind of identifier.", "wechat_unionid", required=True,
-               allowed=IDENTITY_TYPES),
-        Column("id_value", "string", "The identifier (hashed for phone, ID number and e-mail).",
-               "oUn1d-2b7c", required=True, pi_class="C2", personal=True, purpose="identity resolution"),
+        Column("id_type", "string", "Kind of identifier.", "wechat_unionid", required=True, allowed=IDENTITY_TYPES),
+        Column(
+            "id_value",
+            "string",
+            "The identifier (hashed for phone, ID number and e-mail).",
+            "oUn1d-2b7c",
+            required=True,
+            pi_class="C2",
+            personal=True,
+            purpose="identity resolution",
+        ),
         Column("source", "string", "System that reported the link.", "wechat_bind"),
         Column("first_seen_at", "timestamp", "First time the link was seen.", "2024-05-01 10:00:00"),
         Column("last_seen_at", "timestamp", "Latest time the link was seen.", "2026-10-30 19:00:00"),
@@ -313,25 +376,27 @@ CONSENT_EVENTS = Table(
     columns=(
         Column("consent_event_id", "string", "Unique id of the grant or withdrawal.", "CE000001", required=True),
         _customer_id(),
-        Column("purpose", "string", "What the consent is for.", "marketing", required=True,
-               allowed=CONSENT_PURPOSES),
-        Column("channel", "string", "Channel it covers (all = every channel).", "sms", required=True,
-               allowed=CONSENT_CHANNELS),
+        Column("purpose", "string", "What the consent is for.", "marketing", required=True, allowed=CONSENT_PURPOSES),
+        Column(
+            "channel",
+            "string",
+            "Channel it covers (all = every channel).",
+            "sms",
+            required=True,
+            allowed=CONSENT_CHANNELS,
+        ),
         Column("status", "string", "granted or withdrawn.", "granted", required=True, allowed=CONSENT_STATUSES),
-        Column("ts", "timestamp", "When the customer gave or withdrew it.", "2025-01-03 12:00:00",
-               required=True),
+        Column("ts", "timestamp", "When the customer gave or withdrew it.", "2025-01-03 12:00:00", required=True),
         Column("source", "string", "Where it was captured (app, branch, call centre, SMS reply).", "app"),
     ),
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (CUSTOMERS, ACCOUNTS, PRODUCTS, HOLDINGS, TRANSACTIONS, EVENTS, IDENTITIES, CONSENT_EVENTS)
+    t.name: t for t in (CUSTOMERS, ACCOUNTS, PRODUCTS, HOLDINGS, TRANSACTIONS, EVENTS, IDENTITIES, CONSENT_EVENTS)
 }
 
 # Load order that satisfies every reference.
-LOAD_ORDER = ("customers", "products", "accounts", "holdings", "transactions", "events", "identities",
-              "consent_events")
+LOAD_ORDER = ("customers", "products", "accounts", "holdings", "transactions", "events", "identities", "consent_events")
 
 
 def get_table(name: str) -> Table:

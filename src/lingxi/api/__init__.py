@@ -1,0 +1,1 @@
+"""HTTP API and console (only this package and web/ import FastAPI)."""

@@ -1,0 +1,1 @@
+"""The `lingxi` command line (Typer + Rich); only this package imports them."""

@@ -1,0 +1,93 @@
+"""What every command needs: settings, the operational store, the lake, and error reporting."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from lingxi.config import Settings
+from lingxi.errors import ConfigError, LingxiError
+from lingxi.store import Lake, connect, require_migrated
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class State:
+    debug: bool = False
+    settings: Settings | None = None
+
+
+STATE = State()
+
+
+def settings() -> Settings:
+    if STATE.settings is None:
+        try:
+            STATE.settings = Settings()
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(
+                f"setting `LINGXI_{field.upper()}` is invalid: {first['msg']}",
+                hint="fix the environment variable (see docs/reference/settings.md)",
+            ) from e
+    return STATE.settings
+
+
+@contextmanager
+def open_lake(*, migrated: bool = True) -> Iterator[Lake]:
+    s = settings()
+    store = connect(s.resolved_database_url)
+    try:
+        if migrated:
+            require_migrated(store)
+        yield Lake(s.lake_dir, store)
+    finally:
+        store.dispose()
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Report a LingxiError as one readable message and exit 1; a traceback only with --debug."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LingxiError as e:
+            if STATE.debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]")
+            raise typer.Exit(130) from None
+        except Exception as e:  # an unexpected failure still gets one line, and the way to see more
+            if STATE.debug:
+                raise
+            err_console.print(
+                f"[bold red]error:[/] unexpected {type(e).__name__}: {escape(str(e))}\n"
+                "  hint: run again with `lingxi --debug ...` for the traceback, and report it",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,135 @@
+"""`lingxi load TABLE PATH`: validate a bank extract against the contract and publish it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table as RichTable
+
+from lingxi.cli.context import console, err_console, friendly_errors, open_lake, settings
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import DataQualityError
+from lingxi.ingest.checks import REASONS
+from lingxi.ingest.load import LoadOptions, LoadReport, load
+from lingxi.ingest.mapping import Mapping, read_mapping
+from lingxi.schema import TABLES
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="load")(friendly_errors(load_command))
+
+
+def load_command(
+    table: Annotated[str, typer.Argument(help=f"Contract table: {', '.join(TABLES)}.")],
+    path: Annotated[Path, typer.Argument(help="A CSV or Parquet file, or a folder of them.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="YAML file mapping the bank's column names and codes.")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding: auto (default), utf-8 or gb18030.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV field separator; detected when unset.")] = None,
+    max_bad: Annotated[
+        float | None,
+        typer.Option("--max-bad", min=0.0, max=1.0, help="Largest quarantined share that still publishes (0.01 = 1%)."),
+    ] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date of the extract.")
+    ] = None,
+    check_references: Annotated[
+        bool, typer.Option("--check-references/--no-check-references", help="Check keys point at loaded rows.")
+    ] = True,
+) -> None:
+    """Load a bank extract into the lake: good rows are published, bad rows quarantined with reasons."""
+    s = settings()
+    if encoding not in (None, "auto", "utf-8", "gb18030"):
+        raise typer.BadParameter("use auto, utf-8 or gb18030", param_hint="--encoding")
+    options = LoadOptions(
+        table=table,
+        path=path,
+        mapping=read_mapping(mapping) if mapping else Mapping(),
+        encoding=encoding,
+        delimiter=delimiter,
+        max_bad=s.max_bad_share if max_bad is None else max_bad,
+        as_of=as_of.date() if as_of else date.today(),
+        chunk_rows=s.load_chunk_rows,
+        check_references=check_references,
+        hash_key=s.hash_key,
+    )
+    with open_lake() as lake:
+        engine = DuckDBEngine(
+            memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
+        )
+        try:
+            with Progress(
+                TextColumn(f"loading [bold]{table}[/]"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("load", total=None)
+                report = load(
+                    lake,
+                    engine,
+                    options,
+                    on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        finally:
+            engine.close()
+    print_report(report)
+    if not report.ok:
+        raise DataQualityError(
+            f"{report.bad_share:.1%} of the rows of `{path}` were quarantined, "
+            f"more than --max-bad {report.max_bad:.1%}; nothing was published",
+            hint=f"read the quarantine in {report.quarantine_path}, fix the extract and load it again "
+            "(or raise --max-bad if this share is acceptable)",
+        )
+
+
+def print_report(report: LoadReport) -> None:
+    if report.status == "unchanged":
+        console.print(
+            f"[green]unchanged[/] `{report.table}`: this input was already loaded (load {report.previous_load}); "
+            f"snapshot version {report.version} stays as it is"
+        )
+        return
+    summary = RichTable(title=f"load {report.load_id}: {report.table} ← {report.source}", title_justify="left")
+    summary.add_column("rows")
+    summary.add_column("count", justify="right")
+    summary.add_column("share", justify="right")
+    summary.add_row("in", f"{report.rows_in:,}", "100%")
+    summary.add_row("valid", f"{report.rows_valid:,}", f"{1 - report.bad_share:.2%}")
+    summary.add_row("quarantined", f"{report.rows_quarantined:,}", f"{report.bad_share:.2%}")
+    console.print(summary)
+    if report.reasons:
+        reasons = RichTable(title="quarantined rows by reason (a row can have several)", title_justify="left")
+        reasons.add_column("field")
+        reasons.add_column("reason")
+        reasons.add_column("rows", justify="right")
+        reasons.add_column("meaning")
+        for key, count in report.reasons.items():
+            fld, code = key.split(": ", 1)
+            reasons.add_row(fld, code, f"{count:,}", REASONS.get(code, ""))
+        console.print(reasons)
+        console.print(f"quarantine: {report.quarantine_path}")
+    if report.ignored_columns:
+        console.print(f"[yellow]ignored columns[/] (not in the contract): {', '.join(report.ignored_columns)}")
+    if report.status == "published":
+        console.print(
+            f"[green]published[/] `{report.table}` version {report.version} "
+            f"({report.rows_valid:,} rows in {report.seconds:.1f} s)"
+        )
+    else:
+        console.print(f"[red]rejected[/] `{report.table}`: the published snapshot is unchanged")

@@ -1,0 +1,89 @@
+"""Entry point of the `lingxi` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lingxi import __version__
+from lingxi.cli import load as load_cmd
+from lingxi.cli import status as status_cmd
+from lingxi.cli.context import STATE, console, friendly_errors, settings
+from lingxi.config import Settings
+
+app = typer.Typer(
+    name="lingxi",
+    help="Lingxi (灵犀): customer intelligence and operations for retail banks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"lingxi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", envvar="LINGXI_DATA_DIR", help="Data directory (lake, quarantine, SQLite store)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    STATE.debug = debug
+    STATE.settings = None
+    if data_dir is not None:
+        STATE.settings = settings().model_copy(update={"data_dir": data_dir})
+
+
+@app.command()
+@friendly_errors
+def init() -> None:
+    """Create the data directory and bring the operational store's schema up to date."""
+    from lingxi.store import connect, migrate
+    from lingxi.store.db import current_revision
+
+    s: Settings = settings()
+    s.check_safe()
+    s.lake_dir.mkdir(parents=True, exist_ok=True)
+    store = connect(s.resolved_database_url)
+    try:
+        migrate(store)
+        revision = current_revision(store)
+    finally:
+        store.dispose()
+    url = store.url.render_as_string(hide_password=True)
+    console.print(f"[green]ready[/] data directory {s.data_dir.resolve()}")
+    console.print(f"      operational store {url} at revision {revision}")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (LINGXI_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (LINGXI_PORT).")] = None,
+) -> None:
+    """Serve the console and the API."""
+    import uvicorn
+
+    from lingxi.api.app import create_app
+
+    s = settings()
+    s.check_safe()
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level="info")
+
+
+load_cmd.register(app)
+status_cmd.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,174 @@
+"""The validation query: contract checks for one chunk, written as DuckDB SQL.
+
+Each contract column gets a typed value and a `__p_<column>` problem code (NULL when the value is
+fine); keys, references and any-of rules add their own problem columns. A row is good when every
+problem column is NULL. Codes are stable: they are what the quarantine and the load report count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from lingxi.ingest.mapping import Mapping
+from lingxi.schema.types import Column, Table
+
+# Problem codes, with the explanation the load report prints beside each.
+REASONS: dict[str, str] = {
+    "missing_required": "required value is empty",
+    "bad_type": "value cannot be read as the column's type",
+    "not_allowed": "value is not one of the allowed values",
+    "bad_format": "value does not match the required format",
+    "below_minimum": "value is below the allowed minimum",
+    "bad_json": "value is not valid JSON",
+    "bad_identifier": "identifier failed normalisation (phone or ID-card check)",
+    "duplicate_key": "key appears more than once in the input (first kept)",
+    "key_already_loaded": "key is already in the published dataset",
+    "unknown_reference": "refers to a row that is not loaded",
+    "missing_identity": "none of the identifying columns is set",
+    "malformed_row": "line has the wrong number of fields",
+}
+
+SEEN_TABLE = "lx_seen_keys"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ref_table_name(column: Column) -> str:
+    assert column.reference is not None
+    table, key = column.reference
+    return f"lx_ref_{table}_{key}"
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    sql: str
+    problem_columns: tuple[str, ...]
+    partition_sql: str | None
+
+
+def _raw(column: Column, source_types: dict[str, pa.DataType], mapping: Mapping) -> str:
+    if column.name not in source_types:
+        return "NULL"
+    expr = ident(column.name)
+    if pa.types.is_string(source_types[column.name]) or pa.types.is_large_string(source_types[column.name]):
+        expr = f"NULLIF(TRIM({expr}), '')"
+    codes = mapping.values.get(column.name)
+    if codes:
+        whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in codes.items())
+        expr = f"(CASE CAST({expr} AS VARCHAR) {whens} ELSE CAST({expr} AS VARCHAR) END)"
+    return expr
+
+
+def _typed(column: Column, raw: str, mapping: Mapping) -> str:
+    fmt = mapping.source_of(column.name).format
+    if fmt and column.type in ("date", "timestamp"):
+        parsed = f"TRY_STRPTIME(CAST({raw} AS VARCHAR), {literal(fmt)})"
+        return f"CAST({parsed} AS DATE)" if column.type == "date" else parsed
+    if column.type in ("string", "json"):
+        return f"CAST({raw} AS VARCHAR)"
+    return f"TRY_CAST({raw} AS {column.sql_type})"
+
+
+def _column_problem(column: Column, raw: str, typed: str, transformed: bool) -> str:
+    whens = []
+    if transformed:  # the hash of an identifier that failed normalisation is NULL: say why first
+        whens.append(f"WHEN {ident('__invalid_' + column.name)} THEN 'bad_identifier'")
+    whens.append(f"WHEN {raw} IS NULL THEN " + ("'missing_required'" if column.required else "NULL"))
+    whens.append(f"WHEN {typed} IS NULL THEN 'bad_type'")
+    if column.allowed:
+        values = ", ".join(literal(v) for v in column.allowed)
+        whens.append(f"WHEN CAST({typed} AS VARCHAR) NOT IN ({values}) THEN 'not_allowed'")
+    if column.pattern:
+        whens.append(f"WHEN NOT regexp_full_match({typed}, {literal(column.pattern)}) THEN 'bad_format'")
+    if column.min_value is not None:
+        whens.append(f"WHEN {typed} < {column.min_value!r} THEN 'below_minimum'")
+    if column.type == "json":
+        whens.append(f"WHEN NOT json_valid({typed}) THEN 'bad_json'")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def partition_expression(table: Table) -> str | None:
+    if table.partition is None:
+        return None
+    source = ident(table.partition.source)
+    formats = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+    if table.partition.grain == "value":
+        return f"CAST({source} AS VARCHAR)"
+    return f"strftime({source}, {literal(formats[table.partition.grain])})"
+
+
+def build_check_query(
+    table: Table,
+    mapping: Mapping,
+    source_types: dict[str, pa.DataType],
+    *,
+    references: list[Column],
+    check_seen: bool,
+    chunk: str = "lx_chunk",
+) -> CheckQuery:
+    """The query that types and checks every row of `chunk` against `table`."""
+    transformed = {name for name in table.column_names if mapping.source_of(name).transform}
+    typed_cols, problem_cols = [], []
+    for column in table.columns:
+        raw = _raw(column, source_types, mapping)
+        typed = _typed(column, raw, mapping)
+        typed_cols.append(f"{typed} AS {ident(column.name)}")
+        problem_cols.append(
+            f"{_column_problem(column, raw, typed, column.name in transformed)} AS {ident('__p_' + column.name)}"
+        )
+    stage1 = f"SELECT __row, {', '.join(typed_cols)}, {', '.join(problem_cols)} FROM {chunk}"
+    problems = [f"__p_{c}" for c in table.column_names]
+
+    key_ok = " AND ".join(f"t.{ident('__p_' + k)} IS NULL" for k in table.key)
+    key_cols = ", ".join(f"t.{ident(k)}" for k in table.key)
+    extra, joins = [], []
+    duplicate = f"row_number() OVER (PARTITION BY {key_cols} ORDER BY t.__row) > 1"
+    seen_case = ""
+    if check_seen:
+        on = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
+        joins.append(f"LEFT JOIN {SEEN_TABLE} s ON {on}")
+        seen_case = (
+            "WHEN s.__origin = 'loaded' THEN 'key_already_loaded' WHEN s.__origin = 'file' THEN 'duplicate_key' "
+        )
+    extra.append(f"CASE WHEN NOT ({key_ok}) THEN NULL {seen_case}WHEN {duplicate} THEN 'duplicate_key' END AS __p_key")
+    problems.append("__p_key")
+    for i, column in enumerate(references):
+        ref = ref_table_name(column)
+        alias = f"r{i}"
+        _, ref_key = column.reference or ("", "")
+        joins.append(f"LEFT JOIN {ref} {alias} ON {alias}.{ident(ref_key)} = t.{ident(column.name)}")
+        name = f"__p_ref_{column.name}"
+        extra.append(
+            f"CASE WHEN t.{ident('__p_' + column.name)} IS NULL AND t.{ident(column.name)} IS NOT NULL "
+            f"AND {alias}.{ident(ref_key)} IS NULL THEN 'unknown_reference' END AS {name}"
+        )
+        problems.append(name)
+    for i, group in enumerate(table.any_of):
+        none_set = " AND ".join(f"t.{ident(c)} IS NULL" for c in group)
+        name = f"__p_any_{i}"
+        extra.append(f"CASE WHEN {none_set} THEN 'missing_identity' END AS {name}")
+        problems.append(name)
+    body = f"SELECT t.*, {', '.join(extra)} FROM ({stage1}) t {' '.join(joins)}"
+    ok = " AND ".join(f"{ident(p)} IS NULL" for p in problems)
+    sql = f"SELECT *, ({ok}) AS __ok FROM ({body}) c"
+    return CheckQuery(sql=sql, problem_columns=tuple(problems), partition_sql=partition_expression(table))
+
+
+def problem_field(problem_column: str) -> str:
+    """The contract field a problem column is about (`__p_ref_customer_id` → `customer_id`)."""
+    name = problem_column.removeprefix("__p_")
+    if name == "key":
+        return "key"
+    if name.startswith("ref_"):
+        return name.removeprefix("ref_")
+    if name.startswith("any_"):
+        return "identity"
+    return name

@@ -1,0 +1,430 @@
+"""The batch loader: a bank extract in, a published lake snapshot and a quarantine out.
+
+Rows stream through in chunks: each chunk is typed and checked in DuckDB (see checks.py), good rows
+are written as Parquet sorted by customer, bad rows go to the quarantine with every problem found.
+Nothing is dropped: rows in = rows valid + rows quarantined. The snapshot is published only when the
+quarantined share is within `max_bad`, so a broken extract never replaces a good one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import InputError
+from lingxi.ingest.checks import (
+    REASONS,
+    SEEN_TABLE,
+    build_check_query,
+    ident,
+    literal,
+    problem_field,
+    ref_table_name,
+)
+from lingxi.ingest.mapping import Mapping
+from lingxi.ingest.readers import SourceFiles, find_files, iter_batches
+from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
+from lingxi.schema.contract import get_table
+from lingxi.schema.types import Column, Table
+from lingxi.store.db import session_factory
+from lingxi.store.lake import Lake, utcnow
+from lingxi.store.tables import DatasetVersion
+from lingxi.store.tables import Load as LoadRow
+
+ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass
+class LoadOptions:
+    table: str
+    path: Path
+    mapping: Mapping = field(default_factory=Mapping)
+    encoding: str | None = None
+    delimiter: str | None = None
+    max_bad: float = 0.01
+    as_of: date | None = None
+    chunk_rows: int = 1_000_000
+    check_references: bool = True
+    hash_key: str = ""
+
+
+@dataclass
+class LoadReport:
+    """What one load did; `rows_in == rows_valid + rows_quarantined` always holds."""
+
+    load_id: str
+    table: str
+    source: str
+    status: str  # published, rejected, unchanged
+    rows_in: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
+    version: int | None = None
+    quarantine_path: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    max_bad: float = 0.01
+    seconds: float = 0.0
+    previous_load: str | None = None
+
+    @property
+    def bad_share(self) -> float:
+        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("published", "unchanged")
+
+
+def load(
+    lake: Lake, engine: DuckDBEngine, options: LoadOptions, on_progress: ProgressCallback | None = None
+) -> LoadReport:
+    """Validate the file(s) at `options.path` against the contract table and publish the good rows."""
+    table = get_table(options.table)
+    options.mapping.check(table)
+    source = find_files(options.path)
+    fingerprint = source.fingerprint()
+    sessions = session_factory(lake.store)
+    load_id = f"{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+    started = time.perf_counter()
+    report = LoadReport(load_id, table.name, str(options.path), "running", max_bad=options.max_bad)
+
+    with sessions.begin() as session:
+        earlier = _already_loaded(session, lake, table, fingerprint)
+        session.add(
+            LoadRow(
+                id=load_id,
+                dataset=table.name,
+                source=str(options.path),
+                fingerprint=fingerprint,
+                status="unchanged" if earlier else "running",
+                reasons={},
+                started_at=utcnow(),
+                finished_at=utcnow() if earlier else None,
+                message=f"same input as load {earlier}" if earlier else None,
+            )
+        )
+    if earlier:
+        report.status, report.previous_load = "unchanged", earlier
+        snapshot = lake.snapshot(table.name)
+        report.version = snapshot.version if snapshot else None
+        return report
+
+    folder = lake.new_folder(table.name)
+    run = _Run(lake, engine, table, options, report, folder, lake.quarantine_folder(table.name, load_id))
+    try:
+        run.prepare()
+        for chunk in run.chunks(source, on_progress):
+            run.check_chunk(chunk)
+        run.quarantine_malformed(source)
+        if report.rows_in == 0:
+            raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
+        if report.bad_share > options.max_bad:
+            report.status = "rejected"
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            report.version = lake.publish(
+                table.name,
+                folder,
+                mode=table.mode,
+                row_count=report.rows_valid,
+                contract_version=table.version,
+                as_of=options.as_of or date.today(),
+                load_id=load_id,
+            )
+            report.status = "published"
+    except BaseException as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        _finish(sessions, report, status="failed", message=str(e))
+        raise
+    finally:
+        run.cleanup()
+    if report.rows_quarantined:
+        report.quarantine_path = str(run.quarantine_dir)
+    else:
+        shutil.rmtree(run.quarantine_dir, ignore_errors=True)
+    report.seconds = time.perf_counter() - started
+    _finish(sessions, report, status=report.status, message=None)
+    return report
+
+
+def _finish(sessions: Callable[[], Session], report: LoadReport, *, status: str, message: str | None) -> None:
+    with sessions() as session, session.begin():
+        row = session.get(LoadRow, report.load_id)
+        assert row is not None
+        row.status = status
+        row.rows_in, row.rows_loaded, row.rows_quarantined = report.rows_in, report.rows_valid, report.rows_quarantined
+        row.reasons = dict(report.reasons)
+        row.quarantine_path = report.quarantine_path
+        row.version = report.version
+        row.message = message
+        row.finished_at = utcnow()
+
+
+def _already_loaded(session: Session, lake: Lake, table: Table, fingerprint: str) -> str | None:
+    """The id of a published load of the same input that is still part of the visible snapshot."""
+    snapshot = lake.snapshot(table.name)
+    if snapshot is None:
+        return None
+    visible = {str(p) for p in snapshot.paths}
+    earlier = session.query(LoadRow).filter_by(dataset=table.name, fingerprint=fingerprint, status="published")
+    for row in earlier.order_by(LoadRow.started_at.desc()):
+        version = session.query(DatasetVersion).filter_by(dataset=table.name, version=row.version).one_or_none()
+        if version is not None and str(lake.root / version.parts[-1]) in visible:
+            return row.id
+    return None
+
+
+class _Run:
+    """State of one load while its chunks stream through."""
+
+    def __init__(
+        self,
+        lake: Lake,
+        engine: DuckDBEngine,
+        table: Table,
+        options: LoadOptions,
+        report: LoadReport,
+        folder: Path,
+        quarantine_dir: Path,
+    ) -> None:
+        self.lake, self.engine, self.table, self.options, self.report = lake, engine, table, options, report
+        self.folder, self.quarantine_dir = folder, quarantine_dir
+        self.references: list[Column] = []
+        self.chunk_index = 0
+        self.reasons: Counter[str] = Counter()
+        self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
+        self.renames = {spec.source: name for name, spec in self.source_of.items()}
+
+    def prepare(self) -> None:
+        """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
+        keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __origin VARCHAR)")
+        snapshot = self.lake.snapshot(self.table.name)
+        if self.table.mode == "append" and snapshot is not None:
+            cols = ", ".join(ident(k) for k in self.table.key)
+            files = ", ".join(literal(str(p / "**" / "*.parquet")) for p in snapshot.paths)
+            self.engine.execute(
+                f"INSERT INTO {SEEN_TABLE} SELECT {cols}, 'loaded' FROM read_parquet([{files}], "
+                "hive_partitioning = true, union_by_name = true)"
+            )
+
+    def prepare_references(self, present: list[str]) -> None:
+        """Key sets of the referenced tables, for the reference columns this input has."""
+        if not self.options.check_references:
+            return
+        for column, ref_table, ref_key in self.table.references:
+            if column.name not in present:
+                continue
+            snapshot = self.lake.snapshot(ref_table)
+            if snapshot is None:
+                raise InputError(
+                    f"`{self.table.name}.{column.name}` refers to `{ref_table}`, which is not loaded yet",
+                    hint=f"load `{ref_table}` first, or pass --no-check-references",
+                )
+            files = ", ".join(literal(str(p / "**" / "*.parquet")) for p in snapshot.paths)
+            self.engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ref_table_name(column)} AS SELECT DISTINCT {ident(ref_key)} "
+                f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
+            )
+            self.references.append(column)
+
+    def chunks(self, source: SourceFiles, on_progress: ProgressCallback | None) -> Iterator[tuple[Path, pa.Table]]:
+        """Batches gathered into chunks of about `chunk_rows` rows, one file at a time."""
+        done = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal done
+            done += n
+            if on_progress is not None:
+                on_progress(min(done, source.total_bytes), source.total_bytes)
+
+        encoding = self.options.encoding or self.options.mapping.csv.encoding
+        delimiter = self.options.delimiter or self.options.mapping.csv.delimiter
+        pending: list[pa.RecordBatch] = []
+        pending_file: Path | None = None
+        for path, batch in iter_batches(
+            source, encoding=encoding, delimiter=delimiter, batch_rows=self.options.chunk_rows, on_bytes=on_bytes
+        ):
+            if pending and (path != pending_file or sum(b.num_rows for b in pending) >= self.options.chunk_rows):
+                yield pending_file or path, pa.Table.from_batches(pending)
+                pending = []
+            pending.append(batch)
+            pending_file = path
+        if pending:
+            yield pending_file or source.files[-1], pa.Table.from_batches(pending)
+
+    def check_chunk(self, item: tuple[Path, pa.Table]) -> None:
+        path, raw = item
+        raw = raw.rename_columns([self.renames.get(n, n) for n in raw.column_names])
+        self._require_columns(raw, path)
+        if self.chunk_index == 0:
+            self.prepare_references(raw.column_names)
+        chunk = self._apply_transforms(raw)
+        offset = self.report.rows_in
+        chunk = chunk.append_column("__row", pa.array(range(offset + 1, offset + 1 + chunk.num_rows), pa.int64()))
+        query = build_check_query(
+            self.table,
+            self.options.mapping,
+            {n: chunk.schema.field(n).type for n in chunk.column_names},
+            references=self.references,
+            check_seen=True,
+        )
+        self.engine.register_arrow("lx_chunk", chunk)
+        try:
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_checked AS {query.sql}")
+        finally:
+            self.engine.unregister("lx_chunk")
+        self._write_good(query.partition_sql)
+        self._quarantine_bad(path, raw, offset, query.problem_columns)
+        self.report.rows_in += raw.num_rows
+        self.chunk_index += 1
+
+    def _require_columns(self, raw: pa.Table, path: Path) -> None:
+        if self.chunk_index == 0:
+            known = set(self.table.column_names)
+            self.report.ignored_columns = [n for n in raw.column_names if n not in known]
+        missing = [c.name for c in self.table.columns if c.required and c.name not in raw.column_names]
+        if missing:
+            sources = ", ".join(f"`{self.source_of[m].source}`" for m in missing)
+            raise InputError(
+                f"`{path}` lacks the column(s) {sources} required by `{self.table.name}` "
+                f"(file has: {', '.join(raw.column_names)})",
+                hint="rename them in the file or map them with --mapping (see docs/loading.md#mapping-files)",
+            )
+
+    def _apply_transforms(self, raw: pa.Table) -> pa.Table:
+        chunk = raw
+        for name, spec in self.source_of.items():
+            if spec.transform is None or name not in chunk.column_names:
+                continue
+            normalise = NORMALISERS[spec.transform]
+            hashed, invalid = [], []
+            for value in chunk.column(name).to_pylist():
+                norm = normalise(str(value)) if value is not None and str(value).strip() else None
+                hashed.append(keyed_hash(norm, self.options.hash_key) if norm else None)
+                invalid.append(value is not None and str(value).strip() != "" and norm is None)
+            chunk = chunk.set_column(chunk.column_names.index(name), name, pa.array(hashed, pa.string()))
+            chunk = chunk.append_column(f"__invalid_{name}", pa.array(invalid, pa.bool_()))
+        return chunk
+
+    def _write_good(self, partition_sql: str | None) -> None:
+        columns = ", ".join(ident(c) for c in self.table.column_names)
+        order = ", ".join(ident(c) for c in self.table.sort_by)
+        if partition_sql is not None:
+            assert self.table.partition is not None
+            pname = ident(self.table.partition.name)
+            select = f"SELECT {columns}, {partition_sql} AS {pname} FROM lx_checked WHERE __ok ORDER BY {order}"
+            target = literal(str(self.folder))
+            options = (
+                f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({pname}), "
+                f"FILENAME_PATTERN 'part-{self.chunk_index:05d}-{{i}}', OVERWRITE_OR_IGNORE"
+            )
+        else:
+            select = f"SELECT {columns} FROM lx_checked WHERE __ok ORDER BY {order}"
+            target = literal(str(self.folder / f"part-{self.chunk_index:05d}.parquet"))
+            options = "FORMAT parquet, COMPRESSION zstd"
+        self.engine.execute("SET preserve_insertion_order = true")
+        try:
+            self.engine.execute(f"COPY ({select}) TO {target} ({options})")
+        finally:
+            self.engine.execute("SET preserve_insertion_order = false")
+        keys = ", ".join(ident(k) for k in self.table.key)
+        self.engine.execute(f"INSERT INTO {SEEN_TABLE} SELECT {keys}, 'file' FROM lx_checked WHERE __ok")
+        valid = self.engine.run("SELECT count(*) AS n FROM lx_checked WHERE __ok", label="count valid rows")
+        self.report.rows_valid += int(valid.column("n")[0].as_py())
+
+    def _quarantine_bad(self, path: Path, raw: pa.Table, offset: int, problem_columns: tuple[str, ...]) -> None:
+        cols = ", ".join(ident(p) for p in problem_columns)
+        bad = self.engine.run(f"SELECT __row, {cols} FROM lx_checked WHERE NOT __ok ORDER BY __row", label="bad rows")
+        if bad.num_rows == 0:
+            return
+        problems_per_row: list[list[str]] = [[] for _ in range(bad.num_rows)]
+        for column in problem_columns:
+            values = bad.column(column).to_pylist()
+            fld = problem_field(column)
+            for i, code in enumerate(values):
+                if code is not None:
+                    problems_per_row[i].append(f"{fld}: {code}")
+                    self.reasons[f"{fld}: {code}"] += 1
+        rows = pc.subtract(bad.column("__row"), offset + 1)
+        raw_rows = raw.take(rows).to_pylist()
+        redacted = {n for n, s in self.source_of.items() if s.transform}
+        self._write_quarantine(
+            file=str(path),
+            rows=bad.column("__row").to_pylist(),
+            problems=problems_per_row,
+            raw=[json.dumps(_redact(r, redacted), ensure_ascii=False, default=str) for r in raw_rows],
+        )
+
+    def quarantine_malformed(self, source: SourceFiles) -> None:
+        if not source.malformed:
+            return
+        self.reasons["row: malformed_row"] += len(source.malformed)
+        self._write_quarantine(
+            file=source.malformed[0].file,
+            rows=[m.line for m in source.malformed],
+            problems=[[f"row: malformed_row ({m.reason})"] for m in source.malformed],
+            raw=[json.dumps({"line": m.text}, ensure_ascii=False) for m in source.malformed],
+            files=[m.file for m in source.malformed],
+        )
+        self.report.rows_in += len(source.malformed)
+
+    def _write_quarantine(
+        self,
+        *,
+        file: str,
+        rows: list[int | None],
+        problems: list[list[str]],
+        raw: list[str],
+        files: list[str] | None = None,
+    ) -> None:
+        n = len(rows)
+        table = pa.table(
+            {
+                "load_id": pa.array([self.report.load_id] * n, pa.string()),
+                "file": pa.array(files or [file] * n, pa.string()),
+                "row": pa.array(rows, pa.int64()),
+                "reason": pa.array([p[0].split(": ", 1)[1].split(" ")[0] for p in problems], pa.string()),
+                "field": pa.array([p[0].split(": ", 1)[0] for p in problems], pa.string()),
+                "problems": pa.array(["; ".join(p) for p in problems], pa.string()),
+                "raw": pa.array(raw, pa.string()),
+            }
+        )
+        part = len(list(self.quarantine_dir.glob("*.parquet")))
+        pq.write_table(table, self.quarantine_dir / f"part-{part:05d}.parquet", compression="zstd")
+        self.report.rows_quarantined += n
+        self.report.reasons = dict(self.reasons.most_common())
+
+    def cleanup(self) -> None:
+        for name in ("lx_checked", SEEN_TABLE, *(ref_table_name(c) for c in self.references)):
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _redact(row: dict[str, object], redacted: set[str]) -> dict[str, object]:
+    """Raw identifiers that were to be hashed are kept out of the quarantine (only their last two characters)."""
+    out = {}
+    for key, value in row.items():
+        if key.startswith("__"):
+            continue
+        if key in redacted and value is not None:
+            value = "***" + str(value)[-2:]
+        out[key] = value
+    return out
+
+
+def describe_reason(code: str) -> str:
+    return REASONS.get(code, code)

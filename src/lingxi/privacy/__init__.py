@@ -1,0 +1,1 @@
+"""Consent, masking and the handling of sensitive identifiers."""

@@ -1,0 +1,51 @@
+"""Normalising and hashing sensitive identifiers before they reach the lake.
+
+Phone and ID-card numbers are compared by keyed hash (HMAC-SHA256 with LINGXI_HASH_KEY), never stored in
+clear. Normalising first makes `+86 138-0013-8000` and `13800138000` the same customer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+_NON_DIGITS = re.compile(r"[\s\-()]+")
+
+
+def normalise_phone(raw: str) -> str | None:
+    """The 11-digit mainland mobile number in `raw`, or None if it is not one."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    text = _NON_DIGITS.sub("", text)
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    return text if re.fullmatch(r"1[3-9][0-9]{9}", text) else None
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def normalise_id_no(raw: str) -> str | None:
+    """The 18-character resident ID number in `raw` (upper-case X), or None if its check digit fails.
+
+    The check digit follows GB 11643 (ISO 7064 MOD 11-2).
+    """
+    text = unicodedata.normalize("NFKC", raw).strip().upper()
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
+        return None
+    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
+    return text if _ID_CHECK[total % 11] == text[17] else None
+
+
+def keyed_hash(value: str, key: str) -> str:
+    """Hex HMAC-SHA256 of `value` under `key`."""
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+NORMALISERS = {"hash_phone": normalise_phone, "hash_id_no": normalise_id_no, "hash": lambda v: v.strip() or None}

@@ -1,0 +1,76 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, a lake, engines, and small contract files."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from sqlalchemy import text
+
+from lingxi.store import Lake, connect, migrate
+
+from .pgcluster import ThrowawayCluster
+
+STORES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostgreSQL server's maintenance database (throw-away cluster unless one is given)."""
+    given = os.environ.get("LINGXI_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    cluster = ThrowawayCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty operational store: a SQLite file, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lingxi.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"lx_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = server.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[sqlalchemy.Engine]:
+    engine = connect(store_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
+    engine = connect(f"sqlite:///{tmp_path / 'lingxi.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def lake(tmp_path: Path, sqlite_store: sqlalchemy.Engine) -> Lake:
+    return Lake(tmp_path / "lake", sqlite_store)

@@ -1,0 +1,224 @@
+"""The batch loader: validation, quarantine, thresholds, idempotency, encodings, mappings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from lingxi.errors import InputError, SpecError
+from lingxi.ingest.mapping import read_mapping
+
+from .. import factories
+from .conftest import Loader
+
+
+def quarantine(report_path: str | None) -> list[dict[str, object]]:
+    assert report_path is not None
+    rows: list[dict[str, object]] = []
+    for part in sorted(Path(report_path).glob("*.parquet")):
+        rows += pq.read_table(part).to_pylist()
+    return rows
+
+
+def test_clean_file_is_published_whole(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    rows = factories.transactions(300, ids)
+    report = loader("transactions", factories.write_csv(tmp_path / "t.csv", rows))
+    assert report.status == "published" and report.ok
+    assert (report.rows_in, report.rows_valid, report.rows_quarantined) == (300, 300, 0)
+    loaded = loader.rows("transactions", "SELECT txn_id, amount, txn_month FROM transactions ORDER BY txn_id")
+    assert [r["txn_id"] for r in loaded] == sorted(r["txn_id"] for r in rows)
+    assert str(loaded[0]["amount"]) == rows[0]["amount"]
+    assert {r["txn_month"] for r in loaded} <= {"2026-09", "2026-10", "2026-11"}
+
+
+def test_ten_percent_bad_rows_are_quarantined_with_each_reason_and_rejected(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    rows = factories.transactions(200, ids)
+    injected = {
+        0: ("amount", "abc", "amount: bad_type"),
+        1: ("amount", "-5.00", "amount: below_minimum"),
+        2: ("direction", "sideways", "direction: not_allowed"),
+        3: ("customer_id", "C999999", "customer_id: unknown_reference"),
+        4: ("ts", "", "ts: missing_required"),
+        5: ("txn_id", rows[100]["txn_id"], "key: duplicate_key"),
+    }
+    bad_ids = set()
+    for i in range(20):  # 10% of 200 rows
+        column, value, _ = injected[i % 6]
+        row = rows[150 + i]
+        row[column] = value
+        bad_ids.add(row["txn_id"])
+    report = loader("transactions", factories.write_csv(tmp_path / "t.csv", rows))
+    assert report.status == "rejected" and not report.ok
+    assert report.rows_in == 200 == report.rows_valid + report.rows_quarantined
+    assert report.rows_quarantined == 20
+    expected = {}
+    for i in range(20):
+        expected[injected[i % 6][2]] = expected.get(injected[i % 6][2], 0) + 1
+    assert report.reasons == expected
+    kept = quarantine(report.quarantine_path)
+    assert len(kept) == 20
+    assert {json.loads(str(r["raw"]))["txn_id"] for r in kept} == bad_ids
+    assert loader.lake.snapshot("transactions") is None  # nothing published over the threshold
+
+
+def test_threshold_allows_publishing_the_good_rows(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    rows = factories.transactions(100, ids)
+    rows[5]["amount"] = "n/a"
+    report = loader("transactions", factories.write_csv(tmp_path / "t.csv", rows), max_bad=0.05)
+    assert report.status == "published" and report.rows_valid == 99
+    assert len(loader.rows("transactions")) == 99
+
+
+def test_reloading_the_same_file_changes_nothing(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    path = factories.write_csv(tmp_path / "t.csv", factories.transactions(50, ids))
+    first = loader("transactions", path)
+    again = loader("transactions", path)
+    assert again.status == "unchanged" and again.previous_load == first.load_id
+    assert again.version == first.version
+    assert len(loader.rows("transactions")) == 50
+    # a full extract reloaded is unchanged too
+    assert loader("customers", tmp_path / "base" / "customers.csv").status == "unchanged"
+
+
+def test_appending_a_new_day_keeps_the_old_and_flags_overlap(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    day1 = factories.transactions(50, ids, start=1)
+    day2 = factories.transactions(50, ids, seed=3, start=51)
+    loader("transactions", factories.write_csv(tmp_path / "d1.csv", day1))
+    report = loader("transactions", factories.write_csv(tmp_path / "d2.csv", day2 + day1[:2]), max_bad=0.05)
+    assert report.status == "published" and report.reasons == {"key: key_already_loaded": 2}
+    assert len(loader.rows("transactions")) == 100
+    snap = loader.lake.snapshot("transactions")
+    assert snap is not None and snap.row_count == 100 and len(snap.paths) == 2
+
+
+def test_gb18030_file_is_detected_and_chinese_survives(loader: Loader, tmp_path: Path) -> None:
+    rows = factories.customers(20)
+    rows[0]["name"] = "欧阳𠀾"  # a character outside GBK, only in GB18030
+    path = factories.write_csv(tmp_path / "c.csv", rows, encoding="gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_text(encoding="utf-8")
+    report = loader("customers", path)
+    assert report.status == "published"
+    names = {r["customer_id"]: r["name"] for r in loader.rows("customers")}
+    assert names["C000001"] == "欧阳𠀾" and names["C000002"] == rows[1]["name"]
+
+
+def test_mapping_renames_columns_decodes_values_parses_formats_and_hashes(loader: Loader, tmp_path: Path) -> None:
+    source = [
+        {"KHH": "C1", "JGH": "BR01", "CSRQ": "19800102", "XB": "1", "SJHM": "+86 138-0013-8000", "FXDJ": "3"},
+        {"KHH": "C2", "JGH": "BR02", "CSRQ": "19910230", "XB": "2", "SJHM": "13800138000", "FXDJ": "9"},
+        {"KHH": "C3", "JGH": "BR02", "CSRQ": "19700101", "XB": "2", "SJHM": "12345", "FXDJ": "1"},
+    ]
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(
+        "table: customers\n"
+        "columns:\n"
+        "  customer_id: KHH\n  branch_id: JGH\n"
+        "  birth_date: {source: CSRQ, format: '%Y%m%d'}\n"
+        "  gender: XB\n  risk_level: FXDJ\n"
+        "  phone_hash: {source: SJHM, transform: hash_phone}\n"
+        "values:\n  gender: {1: M, 2: F}\n  risk_level: {1: C1, 2: C2, 3: C3, 4: C4, 5: C5}\n",
+        encoding="utf-8",
+    )
+    report = loader(
+        "customers", factories.write_csv(tmp_path / "c.csv", source), mapping=read_mapping(mapping_file), max_bad=1.0
+    )
+    assert report.reasons == {"birth_date: bad_type": 1, "risk_level: not_allowed": 1, "phone_hash: bad_identifier": 1}
+    assert report.rows_valid == 1
+    (row,) = loader.rows("customers")
+    assert row["gender"] == "M" and str(row["birth_date"]) == "1980-01-02" and row["risk_level"] == "C3"
+    from lingxi.privacy.identifiers import keyed_hash
+
+    assert row["phone_hash"] == keyed_hash("13800138000", "test-key")
+    raws = [json.loads(str(r["raw"])) for r in quarantine(report.quarantine_path)]
+    assert all("13800138000" not in json.dumps(r) and "12345" not in json.dumps(r) for r in raws)
+
+
+def test_bad_mapping_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("columns:\n  custmer_id: KHH\n  gender: {source: XB, format: '%Y'}\nbogus: 1\n")
+    with pytest.raises(SpecError) as info:
+        read_mapping(path)
+    assert "bogus" in str(info.value)
+    path.write_text("columns:\n  custmer_id: KHH\n  gender: {source: XB, format: '%Y'}\n")
+    from lingxi.schema import get_table
+
+    with pytest.raises(SpecError, match="2 problems") as info:
+        read_mapping(path).check(get_table("customers"))
+    assert "`custmer_id` is not a column of `customers`" in str(info.value)
+
+
+def test_missing_required_column_names_it_and_the_fix(loader: Loader, tmp_path: Path) -> None:
+    rows = [{k: v for k, v in r.items() if k != "branch_id"} for r in factories.customers(3)]
+    with pytest.raises(InputError, match="`branch_id`") as info:
+        loader("customers", factories.write_csv(tmp_path / "c.csv", rows))
+    assert "--mapping" in str(info.value)
+
+
+def test_reference_to_a_table_not_loaded_is_refused(loader: Loader, tmp_path: Path) -> None:
+    path = factories.write_csv(tmp_path / "t.csv", factories.transactions(5, ["C000001"]))
+    with pytest.raises(InputError, match="load `customers` first"):
+        loader("transactions", path)
+    report = loader("transactions", path, check_references=False)
+    assert report.status == "published"
+
+
+def test_parquet_folder_and_small_chunks_give_the_same_result(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    rows = factories.transactions(120, ids)
+    rows[110]["txn_id"] = rows[3]["txn_id"]  # duplicate across chunks
+    folder = tmp_path / "parts"
+    factories.write_parquet(folder / "a.parquet", rows[:60])
+    factories.write_parquet(folder / "b.parquet", rows[60:])
+    report = loader("transactions", folder, chunk_rows=7, max_bad=0.05)
+    assert report.rows_in == 120 and report.rows_valid == 119
+    assert report.reasons == {"key: duplicate_key": 1}
+    loaded = loader.rows("transactions", "SELECT txn_id, customer_id FROM transactions")
+    assert len({r["txn_id"] for r in loaded}) == 119
+
+
+def test_rows_are_sorted_by_customer_within_each_file(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    loader("transactions", factories.write_csv(tmp_path / "t.csv", factories.transactions(400, ids)))
+    snap = loader.lake.snapshot("transactions")
+    assert snap is not None
+    files = list(snap.paths[0].rglob("*.parquet"))
+    assert len(files) >= 2  # one per month partition
+    for f in files:
+        assert f.parent.name.startswith("txn_month=")
+        customers = pq.read_table(f, columns=["customer_id"]).column(0).to_pylist()
+        assert customers == sorted(customers)
+
+
+def test_events_need_a_customer_or_anonymous_id_and_valid_json(loader: Loader, tmp_path: Path) -> None:
+    loader.base()
+    rows = [
+        {
+            "event_id": "e1",
+            "ts": "2026-11-01 10:00:00",
+            "customer_id": "C000001",
+            "channel": "app",
+            "event_name": "app_open",
+            "properties": '{"a": 1}',
+        },
+        {
+            "event_id": "e2",
+            "ts": "2026-11-01 10:00:01",
+            "anonymous_id": "anon-1",
+            "channel": "app",
+            "event_name": "page_view",
+            "properties": "{broken",
+        },
+        {"event_id": "e3", "ts": "2026-11-01 10:00:02", "channel": "wechat", "event_name": "Bad-Name"},
+    ]
+    report = loader("events", factories.write_csv(tmp_path / "e.csv", rows), max_bad=1.0)
+    assert report.rows_valid == 1
+    assert report.reasons == {"properties: bad_json": 1, "identity: missing_identity": 1, "event_name: bad_format": 1}
