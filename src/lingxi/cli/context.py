@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ R = TypeVar("R")
 class State:
     debug: bool = False
     settings: Settings | None = None
+    data_dir: Path | None = None
 
 
 STATE = State()
@@ -37,7 +39,8 @@ STATE = State()
 def settings() -> Settings:
     if STATE.settings is None:
         try:
-            STATE.settings = Settings()
+            overrides = {"data_dir": STATE.data_dir} if STATE.data_dir is not None else {}
+            STATE.settings = Settings(**overrides)
         except ValidationError as e:
             first = e.errors()[0]
             field = ".".join(str(p) for p in first["loc"])

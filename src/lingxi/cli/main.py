@@ -41,8 +41,7 @@ def main(
 ) -> None:
     STATE.debug = debug
     STATE.settings = None
-    if data_dir is not None:
-        STATE.settings = settings().model_copy(update={"data_dir": data_dir})
+    STATE.data_dir = data_dir
 
 
 @app.command()

@@ -116,21 +116,30 @@ def build_check_query(
 ) -> CheckQuery:
     """The query that types and checks every row of `chunk` against `table`."""
     transformed = {name for name in table.column_names if mapping.source_of(name).transform}
-    typed_cols, problem_cols = [], []
+    # Three layers so each value is trimmed and cast once: raw text, typed value, problem code.
+    raws, typed_cols, problem_cols = [], [], []
     for column in table.columns:
-        raw = _raw(column, source_types, mapping)
-        typed = _typed(column, raw, mapping)
-        typed_cols.append(f"{typed} AS {ident(column.name)}")
-        problem_cols.append(
-            f"{_column_problem(column, raw, typed, column.name in transformed)} AS {ident('__p_' + column.name)}"
-        )
-    stage1 = f"SELECT __row, {', '.join(typed_cols)}, {', '.join(problem_cols)} FROM {chunk}"
+        raw_name = ident("__r_" + column.name)
+        raws.append(f"{_raw(column, source_types, mapping)} AS {raw_name}")
+        typed_cols.append(f"{_typed(column, raw_name, mapping)} AS {ident(column.name)}")
+        problem = _column_problem(column, raw_name, ident(column.name), column.name in transformed)
+        problem_cols.append(f"{problem} AS {ident('__p_' + column.name)}")
+    passthrough = "".join(f", {ident('__invalid_' + n)}" for n in sorted(transformed) if n in source_types)
+    layer0 = f"SELECT __row{passthrough}, {', '.join(raws)} FROM {chunk}"
+    layer1 = f"SELECT *, {', '.join(typed_cols)} FROM ({layer0})"
+    columns = ", ".join(ident(c) for c in table.column_names)
+    stage1 = f"SELECT __row, {columns}, {', '.join(problem_cols)} FROM ({layer1})"
     problems = [f"__p_{c}" for c in table.column_names]
 
-    key_ok = " AND ".join(f"t.{ident('__p_' + k)} IS NULL" for k in table.key)
-    key_cols = ", ".join(f"t.{ident(k)}" for k in table.key)
+    key_ok = " AND ".join(f"{ident('__p_' + k)} IS NULL" for k in table.key)
+    key_cols = ", ".join(ident(k) for k in table.key)
     extra, joins = [], []
-    duplicate = f"row_number() OVER (PARTITION BY {key_cols} ORDER BY t.__row) > 1"
+    # Duplicates through an aggregate, not a window: a window would carry (and sort) every column.
+    duplicates = (
+        f"SELECT {key_cols}, min(__row) AS __first FROM lx_typed WHERE {key_ok} GROUP BY {key_cols} HAVING count(*) > 1"
+    )
+    on = " AND ".join(f"d.{ident(k)} = t.{ident(k)}" for k in table.key)
+    joins.append(f"LEFT JOIN ({duplicates}) d ON {on}")
     seen_case = ""
     if check_seen:
         on = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
@@ -138,7 +147,11 @@ def build_check_query(
         seen_case = (
             "WHEN s.__origin = 'loaded' THEN 'key_already_loaded' WHEN s.__origin = 'file' THEN 'duplicate_key' "
         )
-    extra.append(f"CASE WHEN NOT ({key_ok}) THEN NULL {seen_case}WHEN {duplicate} THEN 'duplicate_key' END AS __p_key")
+    key_ok_t = " AND ".join(f"t.{ident('__p_' + k)} IS NULL" for k in table.key)
+    extra.append(
+        f"CASE WHEN NOT ({key_ok_t}) THEN NULL {seen_case}"
+        "WHEN d.__first IS NOT NULL AND t.__row <> d.__first THEN 'duplicate_key' END AS __p_key"
+    )
     problems.append("__p_key")
     for i, column in enumerate(references):
         ref = ref_table_name(column)
@@ -156,9 +169,9 @@ def build_check_query(
         name = f"__p_any_{i}"
         extra.append(f"CASE WHEN {none_set} THEN 'missing_identity' END AS {name}")
         problems.append(name)
-    body = f"SELECT t.*, {', '.join(extra)} FROM ({stage1}) t {' '.join(joins)}"
+    body = f"SELECT t.*, {', '.join(extra)} FROM lx_typed t {' '.join(joins)}"
     ok = " AND ".join(f"{ident(p)} IS NULL" for p in problems)
-    sql = f"SELECT *, ({ok}) AS __ok FROM ({body}) c"
+    sql = f"WITH lx_typed AS MATERIALIZED ({stage1}) SELECT *, ({ok}) AS __ok FROM ({body}) c"
     return CheckQuery(sql=sql, problem_columns=tuple(problems), partition_sql=partition_expression(table))
 
 

@@ -1,0 +1,130 @@
+"""Loader throughput and peak memory against a plain DuckDB load of the same file.
+
+    python benchmarks/load.py [--rows 10000000] [--out benchmarks/out]
+
+Generates a transactions extract (CSV and Parquet) once, then for each format runs, each in a fresh
+process so peak memory is its own:
+  - lingxi: the full `lingxi load` path (types, contract checks, key and reference checks,
+    quarantine, partitioned Parquet sorted by customer, snapshot publish);
+  - baseline: plain DuckDB reading the same file and writing it to Parquet (`COPY (FROM read_csv(...)) TO`).
+Prints rows/s, seconds, peak RSS and the ratio lingxi / baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+N_CUSTOMERS = 200_000
+
+
+def generate(out: Path, rows: int) -> dict[str, Path]:
+    """A customers file and a transactions extract of `rows` rows, as CSV and Parquet."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "customers": out / "customers.csv",
+        "csv": out / f"transactions-{rows}.csv",
+        "parquet": out / f"transactions-{rows}.parquet",
+    }
+    con = duckdb.connect()
+    if not files["customers"].exists():
+        con.execute(
+            f"""COPY (SELECT printf('C%09d', i) AS customer_id, printf('BR%02d', i % 40) AS branch_id,
+                 'C' || (1 + i % 5)::VARCHAR AS risk_level FROM range({N_CUSTOMERS}) t(i))
+                 TO '{files["customers"]}' (HEADER)"""
+        )
+    txns = f"""SELECT printf('T%012d', i) AS txn_id,
+               printf('C%09d', hash(i) % {N_CUSTOMERS}) AS customer_id,
+               TIMESTAMP '2026-01-01' + to_seconds((hash(i * 7) % (300 * 86400))::BIGINT) AS ts,
+               round(((hash(i * 13) % 5000000) / 100.0 + 0.01), 2)::DECIMAL(18,2) AS amount,
+               CASE WHEN hash(i * 3) % 2 = 0 THEN 'credit' ELSE 'debit' END AS direction,
+               ['app','counter','atm','pos','wechat'][1 + (hash(i * 5) % 5)::INT] AS channel,
+               ['salary','consumption','transfer_out','transfer_in','purchase'][1 + (hash(i * 11) % 5)::INT]
+                 AS category,
+               ['employer','merchant','other_bank','same_bank','unknown'][1 + (hash(i * 17) % 5)::INT]
+                 AS counterparty_type
+             FROM range({rows}) t(i)"""
+    if not files["csv"].exists():
+        con.execute(f"COPY ({txns}) TO '{files['csv']}' (HEADER)")
+    if not files["parquet"].exists():
+        con.execute(f"COPY ({txns}) TO '{files['parquet']}' (FORMAT parquet)")
+    con.close()
+    return files
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_lingxi(customers: Path, path: Path, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    from lingxi.engine.duckdb import DuckDBEngine
+    from lingxi.ingest.load import LoadOptions, load
+    from lingxi.store import Lake, connect, migrate
+
+    work = Path(tempfile.mkdtemp(prefix="lingxi-bench-"))
+    store = connect(f"sqlite:///{work / 'lingxi.db'}")
+    migrate(store)
+    lake = Lake(work / "lake", store)
+    engine = DuckDBEngine(memory_limit="1GB", temp_directory=work / "tmp")
+    load(lake, engine, LoadOptions(table="customers", path=customers))
+    start = time.perf_counter()
+    report = load(lake, engine, LoadOptions(table="transactions", path=path))
+    seconds = time.perf_counter() - start
+    assert report.status == "published", report
+    queue.put({"seconds": seconds, "rows": report.rows_valid, "peak_mb": _peak_mb()})
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def run_baseline(path: Path, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+    work = Path(tempfile.mkdtemp(prefix="duckdb-bench-"))
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '1GB'")
+    con.execute(f"SET temp_directory = '{work / 'tmp'}'")
+    reader = f"read_csv('{path}')" if path.suffix == ".csv" else f"read_parquet('{path}')"
+    start = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM {reader}) TO '{work / 'out.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    seconds = time.perf_counter() - start
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{work / 'out.parquet'}')").fetchone()[0]  # type: ignore[index]
+    queue.put({"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()})
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(target, *args) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    args = parser.parse_args()
+    files = generate(args.out, args.rows)
+    print(f"transactions extract: {args.rows:,} rows; CSV {files['csv'].stat().st_size / 1e9:.2f} GB, "
+          f"Parquet {files['parquet'].stat().st_size / 1e9:.2f} GB; {mp.cpu_count()} cores")
+    header = f"{'format':8} {'run':9} {'rows':>12} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for fmt in ("parquet", "csv"):
+        base = measure(run_baseline, files[fmt])
+        ours = measure(run_lingxi, files["customers"], files[fmt])
+        for name, r in (("duckdb", base), ("lingxi", ours)):
+            ratio = r["seconds"] / base["seconds"]
+            print(f"{fmt:8} {name:9} {r['rows']:>12,} {r['seconds']:>8.1f} {r['rows'] / r['seconds']:>12,.0f} "
+                  f"{r['peak_mb']:>8.0f} {ratio:>5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
