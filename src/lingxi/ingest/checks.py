@@ -48,9 +48,19 @@ def ref_table_name(column: Column) -> str:
 
 
 @dataclass(frozen=True)
-class CheckQuery:
-    sql: str
-    problem_columns: tuple[str, ...]
+class CheckPlan:
+    """The statements that check one chunk.
+
+    `typed_sql` types every column and gives each a `__p_<column>` problem code; its result is kept as
+    `lx_typed`. `row_problems_sql` finds the problems that need other rows or tables (duplicate keys,
+    references, any-of rules) as long-format rows `(__row, field, code)`, kept as `lx_row_problems`;
+    bad rows are few, so that table stays small. `good` selects the rows of `lx_typed` with no problem.
+    """
+
+    typed_sql: str
+    row_problems_sql: str
+    column_problems: tuple[str, ...]
+    good: str
     partition_sql: str | None
 
 
@@ -105,7 +115,7 @@ def partition_expression(table: Table) -> str | None:
     return f"strftime({source}, {literal(formats[table.partition.grain])})"
 
 
-def build_check_query(
+def build_check_plan(
     table: Table,
     mapping: Mapping,
     source_types: dict[str, pa.DataType],
@@ -113,8 +123,8 @@ def build_check_query(
     references: list[Column],
     check_seen: bool,
     chunk: str = "lx_chunk",
-) -> CheckQuery:
-    """The query that types and checks every row of `chunk` against `table`."""
+) -> CheckPlan:
+    """The statements that type and check every row of `chunk` against `table`."""
     transformed = {name for name in table.column_names if mapping.source_of(name).transform}
     # Three layers so each value is trimmed and cast once: raw text, typed value, problem code.
     raws, typed_cols, problem_cols = [], [], []
@@ -128,60 +138,41 @@ def build_check_query(
     layer0 = f"SELECT __row{passthrough}, {', '.join(raws)} FROM {chunk}"
     layer1 = f"SELECT *, {', '.join(typed_cols)} FROM ({layer0})"
     columns = ", ".join(ident(c) for c in table.column_names)
-    stage1 = f"SELECT __row, {columns}, {', '.join(problem_cols)} FROM ({layer1})"
-    problems = [f"__p_{c}" for c in table.column_names]
+    typed_sql = f"SELECT __row, {columns}, {', '.join(problem_cols)} FROM ({layer1})"
+    column_problems = tuple(f"__p_{c}" for c in table.column_names)
+    columns_ok = " AND ".join(f"{ident(p)} IS NULL" for p in column_problems)
 
-    key_ok = " AND ".join(f"{ident('__p_' + k)} IS NULL" for k in table.key)
+    key_ok = " AND ".join(f"t.{ident('__p_' + k)} IS NULL" for k in table.key)
     key_cols = ", ".join(ident(k) for k in table.key)
-    extra, joins = [], []
+    on_d = " AND ".join(f"d.{ident(k)} = t.{ident(k)}" for k in table.key)
     # Duplicates through an aggregate, not a window: a window would carry (and sort) every column.
-    duplicates = (
-        f"SELECT {key_cols}, min(__row) AS __first FROM lx_typed WHERE {key_ok} GROUP BY {key_cols} HAVING count(*) > 1"
-    )
-    on = " AND ".join(f"d.{ident(k)} = t.{ident(k)}" for k in table.key)
-    joins.append(f"LEFT JOIN ({duplicates}) d ON {on}")
-    seen_case = ""
+    parts = [
+        f"SELECT t.__row, 'key' AS field, 'duplicate_key' AS code FROM lx_typed t JOIN "
+        f"(SELECT {key_cols}, min(__row) AS __first FROM lx_typed t WHERE {key_ok} GROUP BY {key_cols} "
+        f"HAVING count(*) > 1) d ON {on_d} WHERE t.__row <> d.__first"
+    ]
     if check_seen:
-        on = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
-        joins.append(f"LEFT JOIN {SEEN_TABLE} s ON {on}")
-        seen_case = (
-            "WHEN s.__origin = 'loaded' THEN 'key_already_loaded' WHEN s.__origin = 'file' THEN 'duplicate_key' "
+        on_s = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
+        parts.append(
+            "SELECT t.__row, 'key', CASE s.__origin WHEN 'loaded' THEN 'key_already_loaded' "
+            f"ELSE 'duplicate_key' END FROM lx_typed t JOIN {SEEN_TABLE} s ON {on_s} WHERE {key_ok}"
         )
-    key_ok_t = " AND ".join(f"t.{ident('__p_' + k)} IS NULL" for k in table.key)
-    extra.append(
-        f"CASE WHEN NOT ({key_ok_t}) THEN NULL {seen_case}"
-        "WHEN d.__first IS NOT NULL AND t.__row <> d.__first THEN 'duplicate_key' END AS __p_key"
-    )
-    problems.append("__p_key")
-    for i, column in enumerate(references):
-        ref = ref_table_name(column)
-        alias = f"r{i}"
+    for column in references:
         _, ref_key = column.reference or ("", "")
-        joins.append(f"LEFT JOIN {ref} {alias} ON {alias}.{ident(ref_key)} = t.{ident(column.name)}")
-        name = f"__p_ref_{column.name}"
-        extra.append(
-            f"CASE WHEN t.{ident('__p_' + column.name)} IS NULL AND t.{ident(column.name)} IS NOT NULL "
-            f"AND {alias}.{ident(ref_key)} IS NULL THEN 'unknown_reference' END AS {name}"
+        col = ident(column.name)
+        parts.append(
+            f"SELECT t.__row, {literal(column.name)}, 'unknown_reference' FROM lx_typed t "
+            f"ANTI JOIN {ref_table_name(column)} r ON r.{ident(ref_key)} = t.{col} "
+            f"WHERE t.{col} IS NOT NULL AND t.{ident('__p_' + column.name)} IS NULL"
         )
-        problems.append(name)
-    for i, group in enumerate(table.any_of):
-        none_set = " AND ".join(f"t.{ident(c)} IS NULL" for c in group)
-        name = f"__p_any_{i}"
-        extra.append(f"CASE WHEN {none_set} THEN 'missing_identity' END AS {name}")
-        problems.append(name)
-    body = f"SELECT t.*, {', '.join(extra)} FROM lx_typed t {' '.join(joins)}"
-    ok = " AND ".join(f"{ident(p)} IS NULL" for p in problems)
-    sql = f"WITH lx_typed AS MATERIALIZED ({stage1}) SELECT *, ({ok}) AS __ok FROM ({body}) c"
-    return CheckQuery(sql=sql, problem_columns=tuple(problems), partition_sql=partition_expression(table))
+    for group in table.any_of:
+        none_set = " AND ".join(f"{ident(c)} IS NULL" for c in group)
+        parts.append(f"SELECT __row, {literal('|'.join(group))}, 'missing_identity' FROM lx_typed WHERE {none_set}")
+    row_problems_sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ")"
+    good = f"{columns_ok} AND __row NOT IN (SELECT __row FROM lx_row_problems)"
+    return CheckPlan(typed_sql, row_problems_sql, column_problems, good, partition_expression(table))
 
 
 def problem_field(problem_column: str) -> str:
-    """The contract field a problem column is about (`__p_ref_customer_id` → `customer_id`)."""
-    name = problem_column.removeprefix("__p_")
-    if name == "key":
-        return "key"
-    if name.startswith("ref_"):
-        return name.removeprefix("ref_")
-    if name.startswith("any_"):
-        return "identity"
-    return name
+    """The contract field a problem column is about (`__p_amount` → `amount`)."""
+    return problem_column.removeprefix("__p_")

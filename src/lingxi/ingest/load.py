@@ -28,7 +28,8 @@ from lingxi.errors import InputError
 from lingxi.ingest.checks import (
     REASONS,
     SEEN_TABLE,
-    build_check_query,
+    CheckPlan,
+    build_check_plan,
     ident,
     literal,
     problem_field,
@@ -276,7 +277,7 @@ class _Run:
         chunk = self._apply_transforms(raw)
         offset = self.report.rows_in
         chunk = chunk.append_column("__row", pa.array(range(offset + 1, offset + 1 + chunk.num_rows), pa.int64()))
-        query = build_check_query(
+        plan = build_check_plan(
             self.table,
             self.options.mapping,
             {n: chunk.schema.field(n).type for n in chunk.column_names},
@@ -285,11 +286,13 @@ class _Run:
         )
         self.engine.register_arrow("lx_chunk", chunk)
         try:
-            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_checked AS {query.sql}")
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}")
         finally:
             self.engine.unregister("lx_chunk")
-        self._write_good(query.partition_sql)
-        self._quarantine_bad(path, raw, offset, query.problem_columns)
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_row_problems AS {plan.row_problems_sql}")
+        bad = self._quarantine_bad(path, raw, offset, plan)
+        self._write_good(plan)
+        self.report.rows_valid += raw.num_rows - bad
         self.report.rows_in += raw.num_rows
         self.chunk_index += 1
 
@@ -321,54 +324,64 @@ class _Run:
             chunk = chunk.append_column(f"__invalid_{name}", pa.array(invalid, pa.bool_()))
         return chunk
 
-    def _write_good(self, partition_sql: str | None) -> None:
+    def _write_good(self, plan: CheckPlan) -> None:
         columns = ", ".join(ident(c) for c in self.table.column_names)
         order = ", ".join(ident(c) for c in self.table.sort_by)
-        if partition_sql is not None:
+        if plan.partition_sql is not None:
             assert self.table.partition is not None
             pname = ident(self.table.partition.name)
-            select = f"SELECT {columns}, {partition_sql} AS {pname} FROM lx_checked WHERE __ok ORDER BY {order}"
+            select = (
+                f"SELECT {columns}, {plan.partition_sql} AS {pname} FROM lx_typed WHERE {plan.good} ORDER BY {order}"
+            )
             target = literal(str(self.folder))
             options = (
                 f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({pname}), "
                 f"FILENAME_PATTERN 'part-{self.chunk_index:05d}-{{i}}', OVERWRITE_OR_IGNORE"
             )
         else:
-            select = f"SELECT {columns} FROM lx_checked WHERE __ok ORDER BY {order}"
+            select = f"SELECT {columns} FROM lx_typed WHERE {plan.good} ORDER BY {order}"
             target = literal(str(self.folder / f"part-{self.chunk_index:05d}.parquet"))
             options = "FORMAT parquet, COMPRESSION zstd"
-        self.engine.execute("SET preserve_insertion_order = true")
+        self.engine.execute("SET preserve_insertion_order = true")  # keep the ORDER BY within each file
         try:
             self.engine.execute(f"COPY ({select}) TO {target} ({options})")
         finally:
             self.engine.execute("SET preserve_insertion_order = false")
         keys = ", ".join(ident(k) for k in self.table.key)
-        self.engine.execute(f"INSERT INTO {SEEN_TABLE} SELECT {keys}, 'file' FROM lx_checked WHERE __ok")
-        valid = self.engine.run("SELECT count(*) AS n FROM lx_checked WHERE __ok", label="count valid rows")
-        self.report.rows_valid += int(valid.column("n")[0].as_py())
+        self.engine.execute(f"INSERT INTO {SEEN_TABLE} SELECT {keys}, 'file' FROM lx_typed WHERE {plan.good}")
 
-    def _quarantine_bad(self, path: Path, raw: pa.Table, offset: int, problem_columns: tuple[str, ...]) -> None:
-        cols = ", ".join(ident(p) for p in problem_columns)
-        bad = self.engine.run(f"SELECT __row, {cols} FROM lx_checked WHERE NOT __ok ORDER BY __row", label="bad rows")
+    def _quarantine_bad(self, path: Path, raw: pa.Table, offset: int, plan: CheckPlan) -> int:
+        """Write the chunk's bad rows to the quarantine with every problem found; returns their number."""
+        cols = ", ".join(ident(p) for p in plan.column_problems)
+        bad = self.engine.run(
+            f"SELECT __row, {cols} FROM lx_typed WHERE NOT ({plan.good}) ORDER BY __row", label="bad rows"
+        )
         if bad.num_rows == 0:
-            return
-        problems_per_row: list[list[str]] = [[] for _ in range(bad.num_rows)]
-        for column in problem_columns:
-            values = bad.column(column).to_pylist()
+            return 0
+        row_problems: dict[int, list[str]] = {}
+        for item in self.engine.run("SELECT * FROM lx_row_problems", label="row problems").to_pylist():
+            row_problems.setdefault(item["__row"], []).append(f"{item['field']}: {item['code']}")
+        rows = bad.column("__row").to_pylist()
+        problems_per_row: list[list[str]] = [[] for _ in rows]
+        for column in plan.column_problems:
             fld = problem_field(column)
-            for i, code in enumerate(values):
+            for i, code in enumerate(bad.column(column).to_pylist()):
                 if code is not None:
                     problems_per_row[i].append(f"{fld}: {code}")
-                    self.reasons[f"{fld}: {code}"] += 1
-        rows = pc.subtract(bad.column("__row"), offset + 1)
-        raw_rows = raw.take(rows).to_pylist()
+        for i, row in enumerate(rows):
+            problems_per_row[i] += sorted(row_problems.get(row, []))
+            for problem in problems_per_row[i]:
+                self.reasons[problem] += 1
+        positions = pc.subtract(bad.column("__row"), offset + 1)
+        raw_rows = raw.take(positions).to_pylist()
         redacted = {n for n, s in self.source_of.items() if s.transform}
         self._write_quarantine(
             file=str(path),
-            rows=bad.column("__row").to_pylist(),
+            rows=rows,
             problems=problems_per_row,
             raw=[json.dumps(_redact(r, redacted), ensure_ascii=False, default=str) for r in raw_rows],
         )
+        return bad.num_rows
 
     def quarantine_malformed(self, source: SourceFiles) -> None:
         if not source.malformed:
@@ -410,7 +423,7 @@ class _Run:
         self.report.reasons = dict(self.reasons.most_common())
 
     def cleanup(self) -> None:
-        for name in ("lx_checked", SEEN_TABLE, *(ref_table_name(c) for c in self.references)):
+        for name in ("lx_typed", "lx_row_problems", SEEN_TABLE, *(ref_table_name(c) for c in self.references)):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
 
 
