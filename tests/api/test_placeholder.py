@@ -1,0 +1,47 @@
+"""`lingxi serve` answers on a real socket: the placeholder console page and the health and datasets API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .. import factories
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_shows_the_console_placeholder_and_loaded_datasets(tmp_path: Path) -> None:
+    env = {**os.environ, "LINGXI_DATA_DIR": str(tmp_path / "data")}
+    lingxi = str(Path(sys.executable).with_name("lingxi"))
+    subprocess.run([lingxi, "init"], env=env, check=True, capture_output=True)
+    csv = factories.write_csv(tmp_path / "c.csv", factories.customers(12))
+    subprocess.run([lingxi, "load", "customers", str(csv)], env=env, check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([lingxi, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                health = urllib.request.urlopen(f"{base}/api/v1/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not start")
+        assert b'"ok":true' in health
+        page = urllib.request.urlopen(base + "/", timeout=5).read().decode()
+        assert "灵犀" in page and "customers" in page and ">12<" in page
+        datasets = urllib.request.urlopen(base + "/api/v1/datasets", timeout=5).read().decode()
+        assert '"dataset":"customers"' in datasets and '"row_count":12' in datasets
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
