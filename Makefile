@@ -36,6 +36,8 @@ demo: install
 
 test: install-dev
 	bash scripts/ensure-test-deps.sh
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
 	$(BIN)/pytest -m spark --durations=10
 

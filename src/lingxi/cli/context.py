@@ -39,8 +39,7 @@ STATE = State()
 def settings() -> Settings:
     if STATE.settings is None:
         try:
-            overrides = {"data_dir": STATE.data_dir} if STATE.data_dir is not None else {}
-            STATE.settings = Settings(**overrides)
+            STATE.settings = Settings() if STATE.data_dir is None else Settings(data_dir=STATE.data_dir)
         except ValidationError as e:
             first = e.errors()[0]
             field = ".".join(str(p) for p in first["loc"])

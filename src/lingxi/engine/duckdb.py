@@ -62,7 +62,8 @@ class DuckDBEngine(Engine):
         """Run a query and read its result batch by batch (bounded memory)."""
         relation = self.con.sql(sql)
         reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        return reader(batch_rows)  # type: ignore[no-any-return]
+        result: pa.RecordBatchReader = reader(batch_rows)
+        return result
 
     def _register_parquet(self, name: str, paths: list[str]) -> None:
         files = ", ".join(_quote(g) for g in _parquet_globs(paths))
@@ -83,4 +84,5 @@ class DuckDBEngine(Engine):
 
 def _to_arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     to_table = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table  # duckdb < 1.4
-    return to_table()  # type: ignore[no-any-return]
+    table: pa.Table = to_table()
+    return table

@@ -49,7 +49,8 @@ def create_session(master: str = "local[2]", conf: dict[str, str] | None = None)
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session: SparkSession = builder.getOrCreate()
+    return session
 
 
 class SparkEngine(Engine):
@@ -64,7 +65,8 @@ class SparkEngine(Engine):
     def _execute(self, sql: str) -> pa.Table:
         frame = self.session.sql(sql)
         if hasattr(frame, "toArrow"):
-            return frame.toArrow()  # type: ignore[no-any-return]
+            table: pa.Table = frame.toArrow()
+            return table
         return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)  # Spark < 4
 
     def _register_parquet(self, name: str, paths: list[str]) -> None:

@@ -381,7 +381,7 @@ class _Run:
             problems=problems_per_row,
             raw=[json.dumps(_redact(r, redacted), ensure_ascii=False, default=str) for r in raw_rows],
         )
-        return bad.num_rows
+        return int(bad.num_rows)
 
     def quarantine_malformed(self, source: SourceFiles) -> None:
         if not source.malformed:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 
 _NON_DIGITS = re.compile(r"[\s\-()]+")
 
@@ -48,4 +49,13 @@ def keyed_hash(value: str, key: str) -> str:
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-NORMALISERS = {"hash_phone": normalise_phone, "hash_id_no": normalise_id_no, "hash": lambda v: v.strip() or None}
+def normalise_text(raw: str) -> str | None:
+    """Any other identifier: trimmed, NFKC-normalised, or None when empty."""
+    return unicodedata.normalize("NFKC", raw).strip() or None
+
+
+NORMALISERS: dict[str, Callable[[str], str | None]] = {
+    "hash_phone": normalise_phone,
+    "hash_id_no": normalise_id_no,
+    "hash": normalise_text,
+}
