@@ -22,6 +22,9 @@ def test_generated_docs_are_current() -> None:
 def test_every_command_is_documented() -> None:
     text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
     assert names, "no commands registered"
     missing = [n for n in names if f"lingxi {n}" not in text]
     assert not missing, f"commands missing from docs/cli.md: {missing}"

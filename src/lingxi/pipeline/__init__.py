@@ -1,0 +1,7 @@
+"""The daily pipeline: the stages that turn the day's extracts into everything downstream, in order."""
+
+from __future__ import annotations
+
+from lingxi.pipeline.stages import STAGES, PipelineContext, StageResult, run_pipeline
+
+__all__ = ["STAGES", "PipelineContext", "StageResult", "run_pipeline"]

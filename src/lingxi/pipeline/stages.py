@@ -1,0 +1,127 @@
+"""Pipeline stages, run in order by `lingxi pipeline run`; each later capability adds its stage here.
+
+A stage takes the pipeline context and returns a one-line summary; a stage that cannot finish raises a
+LingxiError, which stops the run (later stages depend on earlier ones) and names the stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import DataQualityError, InputError, LingxiError
+from lingxi.ingest.load import LoadOptions, LoadReport, load
+from lingxi.ingest.readers import SUFFIXES
+from lingxi.schema import LOAD_ORDER
+from lingxi.store import Lake
+
+
+@dataclass
+class PipelineContext:
+    """What every stage may use."""
+
+    lake: Lake
+    engine: DuckDBEngine
+    extracts: Path | None = None
+    as_of: date = field(default_factory=date.today)
+    max_bad: float = 0.01
+    hash_key: str = ""
+    chunk_rows: int = 1_000_000
+    loads: list[LoadReport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    seconds: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str
+    run: Callable[[PipelineContext], str]
+
+
+def _extract_for(folder: Path, table: str) -> Path | None:
+    """`<folder>/<table>/` or `<folder>/<table>.csv|.parquet`, whichever exists."""
+    if (folder / table).is_dir():
+        return folder / table
+    for suffix in SUFFIXES:
+        if (folder / f"{table}{suffix}").is_file():
+            return folder / f"{table}{suffix}"
+    return None
+
+
+def load_extracts(ctx: PipelineContext) -> str:
+    """Load every contract table found in the extracts folder, in reference order."""
+    if ctx.extracts is None:
+        return "no extracts folder given; skipped"
+    if not ctx.extracts.is_dir():
+        raise InputError(f"extracts folder `{ctx.extracts}` does not exist", hint="pass --extracts DIR")
+    parts = []
+    for table in LOAD_ORDER:
+        path = _extract_for(ctx.extracts, table)
+        if path is None:
+            continue
+        report = load(
+            ctx.lake,
+            ctx.engine,
+            LoadOptions(
+                table=table,
+                path=path,
+                max_bad=ctx.max_bad,
+                as_of=ctx.as_of,
+                chunk_rows=ctx.chunk_rows,
+                hash_key=ctx.hash_key,
+            ),
+        )
+        ctx.loads.append(report)
+        if not report.ok:
+            raise DataQualityError(
+                f"`{table}` was rejected: {report.bad_share:.1%} of its rows were quarantined",
+                hint=f"see {report.quarantine_path}",
+            )
+        parts.append(f"{table} {report.rows_valid:,}" + (" (unchanged)" if report.status == "unchanged" else ""))
+    if not parts:
+        raise InputError(
+            f"no contract tables in `{ctx.extracts}`",
+            hint="expected folders or files named after the tables: " + ", ".join(LOAD_ORDER),
+        )
+    return "; ".join(parts)
+
+
+STAGES: list[Stage] = [
+    Stage("load", "load the day's extracts into the lake", load_extracts),
+]
+
+
+def run_pipeline(
+    ctx: PipelineContext,
+    only: Sequence[str] | None = None,
+    on_stage: Callable[[StageResult], None] | None = None,
+) -> list[StageResult]:
+    """Run the stages in order (or only the named ones); stops at the first failure, naming the stage."""
+    known = {s.name for s in STAGES}
+    unknown = [n for n in only or [] if n not in known]
+    if unknown:
+        raise InputError(f"unknown stage(s) {', '.join(unknown)}", hint=f"stages: {', '.join(known)}")
+    results = []
+    for stage in STAGES:
+        if only and stage.name not in only:
+            continue
+        started = time.perf_counter()
+        try:
+            summary = stage.run(ctx)
+        except LingxiError as e:
+            raise type(e)(f"pipeline stage `{stage.name}` failed: {e.args[0]}", hint=e.hint) from e
+        result = StageResult(stage.name, time.perf_counter() - started, summary)
+        results.append(result)
+        if on_stage is not None:
+            on_stage(result)
+    return results

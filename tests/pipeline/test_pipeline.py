@@ -1,0 +1,49 @@
+"""`lingxi pipeline run`: stages in order over a folder of extracts, idempotent, failures named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import DataQualityError, InputError
+from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.store import Lake
+
+from .. import factories
+
+
+def extracts(folder: Path, bad_transactions: int = 0) -> Path:
+    customers = factories.customers(25)
+    factories.write_csv(folder / "customers.csv", customers)
+    factories.write_csv(folder / "products" / "part-0.csv", factories.products())
+    txns = factories.transactions(60, [c["customer_id"] for c in customers])
+    for row in txns[:bad_transactions]:
+        row["amount"] = "lots"
+    factories.write_csv(folder / "transactions.csv", txns)
+    return folder
+
+
+def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake: Lake, tmp_path: Path) -> None:
+    with DuckDBEngine() as engine:
+        ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x"))  # type: ignore[arg-type]
+        seen = []
+        results = run_pipeline(ctx, on_stage=seen.append)
+        assert [r.name for r in results] == ["load"] == [r.name for r in seen]
+        assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
+        assert "transactions 60" in results[0].summary
+        again = PipelineContext(lake=lake, engine=engine, extracts=tmp_path / "x")  # type: ignore[arg-type]
+        run_pipeline(again)
+        assert {r.status for r in again.loads} == {"unchanged"}
+    snap = lake.snapshot("transactions")
+    assert snap is not None and snap.version == 1 and snap.row_count == 60
+
+
+def test_a_rejected_table_stops_the_pipeline_and_names_the_stage(lake: Lake, tmp_path: Path) -> None:
+    with DuckDBEngine() as engine:
+        ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x", bad_transactions=10))  # type: ignore[arg-type]
+        with pytest.raises(DataQualityError, match="pipeline stage `load` failed: `transactions` was rejected"):
+            run_pipeline(ctx)
+        with pytest.raises(InputError, match="unknown stage"):
+            run_pipeline(ctx, only=["lod"])
