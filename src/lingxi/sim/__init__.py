@@ -12,6 +12,17 @@ from lingxi.sim.params import CHANNELS, OFFER_TYPES, SimParams
 from lingxi.sim.truth import Response, purchase_probability, respond, respond_batch
 
 __all__ = [
-    "CHANNELS", "CHUNK_TABLES", "OFFER_TYPES", "Progress", "Response", "SimConfig", "SimParams", "SimSummary",
-    "generate", "generate_chunk", "purchase_probability", "respond", "respond_batch",
+    "CHANNELS",
+    "CHUNK_TABLES",
+    "OFFER_TYPES",
+    "Progress",
+    "Response",
+    "SimConfig",
+    "SimParams",
+    "SimSummary",
+    "generate",
+    "generate_chunk",
+    "purchase_probability",
+    "respond",
+    "respond_batch",
 ]

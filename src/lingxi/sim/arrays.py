@@ -49,7 +49,9 @@ def to_timestamp(us: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 def to_money(values: np.ndarray) -> pa.Array:
     """CNY amounts as decimal(18,2), rounded to the fen."""
-    return pc.cast(pa.array(np.round(np.asarray(values, dtype=np.float64), 2)), pa.decimal128(18, 2), safe=False)
+    return pc.cast(
+        pa.array(np.round(np.asarray(values, dtype=np.float64), 2)), pa.decimal128(18, 2), safe=False
+    )
 
 
 def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:

@@ -67,11 +67,18 @@ def customers_table(pop: Population, seed: int, hash_key: str) -> pa.Table:
     phone_ok = has_phone(pop)
     phone_hash = keyed_hash(format_ids("", synthetic_phones(pop, seed), 11), hash_key)
     given2 = take_strings(("",) + GIVEN_CHARS, pop.given[:, 1] + 1)
-    name = join_strings(take_strings(SURNAMES, pop.surname), take_strings(GIVEN_CHARS, pop.given[:, 0]), given2)
+    name = join_strings(
+        take_strings(SURNAMES, pop.surname), take_strings(GIVEN_CHARS, pop.given[:, 0]), given2
+    )
     city = take_strings([c[0] for c in CITIES], pop.city)
     address = join_strings(
-        city, "市", take_strings(DISTRICTS, pop.person % len(DISTRICTS)), "区",
-        take_strings(ROADS, (pop.person // 10) % len(ROADS)), "路 ", pc.cast(pa.array(pop.person % 300 + 1), pa.string()),
+        city,
+        "市",
+        take_strings(DISTRICTS, pop.person % len(DISTRICTS)),
+        "区",
+        take_strings(ROADS, (pop.person // 10) % len(ROADS)),
+        "路 ",
+        pc.cast(pa.array(pop.person % 300 + 1), pa.string()),
         " 号",
     )
     status = np.where(pop.churn_day >= 0, 2, np.where(pop.dormant, 1, 0))
@@ -103,7 +110,13 @@ def account_kinds_held(pop: Population) -> np.ndarray:
     t = OFFER_TYPES.index
     investment = held[:, [t("wealth"), t("fund"), t("insurance"), t("pension")]].any(axis=1)
     return np.stack(
-        [held[:, t("deposit")], held[:, t("time_deposit")], investment, held[:, t("credit_card")], held[:, t("loan")]],
+        [
+            held[:, t("deposit")],
+            held[:, t("time_deposit")],
+            investment,
+            held[:, t("credit_card")],
+            held[:, t("loan")],
+        ],
         axis=1,
     )
 

@@ -31,10 +31,21 @@ from lingxi.sim.params import SimParams
 from lingxi.sim.population import APP_OCCASIONAL, APP_REGULAR, Population
 from lingxi.sim.shelf import Shelf
 
-KINDS = ("app_open", "login", "search", "page_view", "product_view", "watchlist_add", "purchase_start", "purchase")
+KINDS = (
+    "app_open",
+    "login",
+    "search",
+    "page_view",
+    "product_view",
+    "watchlist_add",
+    "purchase_start",
+    "purchase",
+)
 PAGES = ("home", "wealth", "transfer", "account", "bills", "rates", "compare")
 QUERIES = ("理财", "基金", "大额存单", "利率", "养老金", "转账", "信用卡", "保险")
-HOURLY = np.array([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2.5, 4, 4.5, 4, 3.5, 4.5, 4, 3, 3, 3, 3, 3.5, 4.5, 6, 6, 4.5, 2])
+HOURLY = np.array(
+    [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2.5, 4, 4.5, 4, 3.5, 4.5, 4, 3, 3, 3, 3, 3.5, 4.5, 6, 6, 4.5, 2]
+)
 INVESTABLE = ("wealth", "fund", "insurance", "pension", "time_deposit")
 
 
@@ -58,8 +69,11 @@ def _app_sessions(pop: Population, p: SimParams, rng: np.random.Generator) -> tu
     """(customer row, start time) of every app session in the window."""
     n, blocks = len(pop), -(-pop.days // 30)
     intensity = p.active_days_regular * rng.gamma(0.8, 1 / 0.8, n)
-    active = np.where(pop.app_class[:, None] == APP_REGULAR, True, (pop.app_class[:, None] == APP_OCCASIONAL)
-                      & (rng.random((n, blocks)) < p.occasional_monthly_active))
+    active = np.where(
+        pop.app_class[:, None] == APP_REGULAR,
+        True,
+        (pop.app_class[:, None] == APP_OCCASIONAL) & (rng.random((n, blocks)) < p.occasional_monthly_active),
+    )
     extra = np.where(pop.app_class == APP_REGULAR, intensity, 0.5)
     block_len = np.minimum(30, pop.days - 30 * np.arange(blocks))
     days_per = active * (1 + rng.poisson(extra[:, None] * block_len[None, :] / 30, (n, blocks)))
@@ -110,10 +124,13 @@ def app_events(
     focus = np.maximum(pick_rows(rng, weights), 0)
     product = focus[session]
     fading = (pop.churn_day[r] >= 0) & (ts >= pop.churn_us[r] - p.churn_precursor_days * US_PER_DAY)
-    page = np.where(fading & (rng.random(len(ts)) < 0.4), 6, pick(rng, (0.35, 0.2, 0.2, 0.12, 0.08, 0.03, 0.02),
-                                                                   len(ts)))
-    amount = np.maximum(shelf.min_amount[product], np.round(np.maximum(pop.aum[r], 1_000) * 0.1
-                                                             * rng.lognormal(0, 0.7, len(ts)), -2))
+    page = np.where(
+        fading & (rng.random(len(ts)) < 0.4), 6, pick(rng, (0.35, 0.2, 0.2, 0.12, 0.08, 0.03, 0.02), len(ts))
+    )
+    amount = np.maximum(
+        shelf.min_amount[product],
+        np.round(np.maximum(pop.aum[r], 1_000) * 0.1 * rng.lognormal(0, 0.7, len(ts)), -2),
+    )
     pid = take_strings(shelf.product_id, product)
     product_json = join_strings('{"product_id": "', pid, '"}')
     props = pc.if_else(
@@ -127,7 +144,9 @@ def app_events(
                 join_strings('{"page": "', take_strings(PAGES, page), '"}'),
                 pc.if_else(
                     pa.array(kind == 2),
-                    join_strings('{"query": "', take_strings(QUERIES, rng.integers(0, len(QUERIES), len(ts))), '"}'),
+                    join_strings(
+                        '{"query": "', take_strings(QUERIES, rng.integers(0, len(QUERIES), len(ts))), '"}'
+                    ),
                     pa.scalar(None, pa.string()),
                 ),
             ),
@@ -139,8 +158,14 @@ def app_events(
     buy = kind == 7
     purchases = Purchases(r[buy], ts[buy] + 60_000_000, product[buy], amount[buy])
     cols = {
-        "row": r, "ts": ts, "kind": kind, "props": props, "session": session, "device": device,
-        "anonymous": anonymous, "channel": np.zeros(len(ts), dtype=np.int64),
+        "row": r,
+        "ts": ts,
+        "kind": kind,
+        "props": props,
+        "session": session,
+        "device": device,
+        "anonymous": anonymous,
+        "channel": np.zeros(len(ts), dtype=np.int64),
     }
     return cols, purchases
 
@@ -197,8 +222,12 @@ def events_table(
         "device_id": format_ids("D", np.maximum(device[order], 0), 10),
     }
     anon_o = anonymous[order]
-    columns["customer_id"] = pc.if_else(pa.array(anon_o), pa.scalar(None, pa.string()), columns["customer_id"])
-    columns["anonymous_id"] = pc.if_else(pa.array(anon_o), columns["anonymous_id"], pa.scalar(None, pa.string()))
+    columns["customer_id"] = pc.if_else(
+        pa.array(anon_o), pa.scalar(None, pa.string()), columns["customer_id"]
+    )
+    columns["anonymous_id"] = pc.if_else(
+        pa.array(anon_o), columns["anonymous_id"], pa.scalar(None, pa.string())
+    )
     no_session = pa.array(session[order] < 0)
     columns["session_id"] = pc.if_else(no_session, pa.scalar(None, pa.string()), columns["session_id"])
     columns["device_id"] = pc.if_else(no_session, pa.scalar(None, pa.string()), columns["device_id"])

@@ -32,8 +32,16 @@ from lingxi.sim.shelf import build_shelf, products_table
 from lingxi.sim.truth import SLEEPING_DOG, response_types, truth_table
 from lingxi.sim.writer import part_path, write_part
 
-CHUNK_TABLES = ("customers", "accounts", "holdings", "transactions", "events", "identities", "consent_events",
-                "truth")
+CHUNK_TABLES = (
+    "customers",
+    "accounts",
+    "holdings",
+    "transactions",
+    "events",
+    "identities",
+    "consent_events",
+    "truth",
+)
 MANIFEST = "_sim.json"
 FORMAT_VERSION = 1
 
@@ -68,11 +76,16 @@ class SimConfig:
         return -(-self.customers // self.chunk_customers)
 
     def manifest(self) -> dict[str, object]:
-        """What identifies the output; the hash key itself is never written, only whether it is the default."""
+        """What identifies the output; the hash key is never written, only whether it is the default."""
         return {
-            "format_version": FORMAT_VERSION, "customers": self.customers, "days": self.days, "seed": self.seed,
-            "start": self.start.isoformat(), "chunk_customers": self.chunk_customers,
-            "default_hash_key": self.hash_key == DEV_HASH_KEY, "params": repr(asdict(self.params)),
+            "format_version": FORMAT_VERSION,
+            "customers": self.customers,
+            "days": self.days,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "chunk_customers": self.chunk_customers,
+            "default_hash_key": self.hash_key == DEV_HASH_KEY,
+            "params": repr(asdict(self.params)),
         }
 
 
@@ -133,16 +146,21 @@ def generate_chunk(config: SimConfig, chunk: int) -> dict[str, object]:
         "customers": customers,
         "accounts": accounts_table(pop, config.hash_key, chunk_rng(seed, "accounts", chunk)),
         "holdings": holdings_table(pop, shelf, config.start, p, chunk_rng(seed, "holdings", chunk)),
-        "transactions": transactions_table(pop, shelf, cal, purchases, p, chunk_rng(seed, "transactions", chunk),
-                                           chunk),
+        "transactions": transactions_table(
+            pop, shelf, cal, purchases, p, chunk_rng(seed, "transactions", chunk), chunk
+        ),
         "events": events,
         "identities": identities_table(pop, customers, config.hash_key, chunk_rng(seed, "identities", chunk)),
-        "consent_events": consent_table(pop, kind == SLEEPING_DOG, p, chunk_rng(seed, "consents", chunk), chunk),
+        "consent_events": consent_table(
+            pop, kind == SLEEPING_DOG, p, chunk_rng(seed, "consents", chunk), chunk
+        ),
         "truth": truth_table(pop, kind, p, seed, chunk),
     }
 
 
-def generate(out: Path | str, config: SimConfig, progress: Callable[[Progress], None] | None = None) -> SimSummary:
+def generate(
+    out: Path | str, config: SimConfig, progress: Callable[[Progress], None] | None = None
+) -> SimSummary:
     """Write the synthetic bank under `out`; skips chunks already written (resume).
 
     Examples:

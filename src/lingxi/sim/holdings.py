@@ -104,7 +104,7 @@ def holdings_table(
     r = row[pair]
     keep = alive[r, month]
     pair, month, r = pair[keep], month[keep], r[keep]
-    bal = balance0[pair] * np.where(ptype[pair] < len(AUM_TYPES), factor[r, month], 0.99 ** month)
+    bal = balance0[pair] * np.where(ptype[pair] < len(AUM_TYPES), factor[r, month], 0.99**month)
     order = np.lexsort((product[pair], date_days[month], r))
     pair, month, r, bal = pair[order], month[order], r[order], bal[order]
     columns = {
@@ -114,4 +114,3 @@ def holdings_table(
         "balance": to_money(bal),
     }
     return pa.table(columns, schema=TABLES["holdings"].arrow_schema())
-

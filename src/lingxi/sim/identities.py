@@ -32,17 +32,27 @@ def app_registered(pop: Population) -> np.ndarray:
     return (pop.app_class != APP_NEVER) | ((pop.index * 69_069 % 100) < 20)
 
 
-def identities_table(pop: Population, customers: pa.Table, hash_key: str, rng: np.random.Generator) -> pa.Table:
+def identities_table(
+    pop: Population, customers: pa.Table, hash_key: str, rng: np.random.Generator
+) -> pa.Table:
     t = IDENTITY_TYPES.index
     wx = pop.wechat
     unionid = wx & ((pop.index * 2_246_822_519 % 10) < 7)
     email_hash = keyed_hash(format_ids("u", pop.person, 10), hash_key)
     reg = app_registered(pop)
     links = [  # (mask, id_type, values, source)
-        (customers["id_no_hash"].is_valid().to_numpy(zero_copy_only=False), t("id_no_hash"),
-         customers["id_no_hash"].combine_chunks(), 0),
-        (customers["phone_hash"].is_valid().to_numpy(zero_copy_only=False), t("phone_hash"),
-         customers["phone_hash"].combine_chunks(), 0),
+        (
+            customers["id_no_hash"].is_valid().to_numpy(zero_copy_only=False),
+            t("id_no_hash"),
+            customers["id_no_hash"].combine_chunks(),
+            0,
+        ),
+        (
+            customers["phone_hash"].is_valid().to_numpy(zero_copy_only=False),
+            t("phone_hash"),
+            customers["phone_hash"].combine_chunks(),
+            0,
+        ),
         (reg, t("app_user_id"), format_ids("U", pop.index, 10), 1),
         (reg, t("device_id"), format_ids("D", pop.index * 2, 10), 2),
         (reg & second_device(pop), t("device_id"), format_ids("D", pop.index * 2 + 1, 10), 2),
@@ -79,11 +89,14 @@ def identities_table(pop: Population, customers: pa.Table, hash_key: str, rng: n
     return pa.table(columns, schema=TABLES["identities"].arrow_schema())
 
 
-def consent_table(pop: Population, sleeping_dog: np.ndarray, p: SimParams, rng: np.random.Generator,
-                  chunk: int) -> pa.Table:
+def consent_table(
+    pop: Population, sleeping_dog: np.ndarray, p: SimParams, rng: np.random.Generator, chunk: int
+) -> pa.Table:
     n = len(pop)
     c, purpose = CONSENT_CHANNELS.index, CONSENT_PURPOSES.index
-    push_ok = app_registered(pop) & (rng.random(n) < np.where(pop.android, p.push_opt_in_android, p.push_opt_in_ios))
+    push_ok = app_registered(pop) & (
+        rng.random(n) < np.where(pop.android, p.push_opt_in_android, p.push_opt_in_ios)
+    )
     grants = [  # (purpose, channel, probability per customer)
         (purpose("marketing"), c("sms"), 0.80 * np.ones(n)),
         (purpose("marketing"), c("push"), push_ok.astype(float)),
@@ -109,7 +122,9 @@ def consent_table(pop: Population, sleeping_dog: np.ndarray, p: SimParams, rng: 
     r = w & (rng.random(len(row)) < 0.2) & (regrant < end)
     all_row = np.concatenate([row, row[w], row[r]])
     all_ts = np.concatenate([np.minimum(granted, end - 1), withdrawn[w], regrant[r]])
-    status = np.concatenate([np.zeros(len(row)), np.ones(int(w.sum())), np.zeros(int(r.sum()))]).astype(np.int64)
+    status = np.concatenate([np.zeros(len(row)), np.ones(int(w.sum())), np.zeros(int(r.sum()))]).astype(
+        np.int64
+    )
     all_pur = np.concatenate([pur, pur[w], pur[r]])
     all_ch = np.concatenate([ch, ch[w], ch[r]])
     source = np.where(status == 1, pick_source(rng, len(status)), np.where(all_ch == c("sms"), 5, 1))
@@ -121,7 +136,9 @@ def consent_table(pop: Population, sleeping_dog: np.ndarray, p: SimParams, rng: 
         "channel": take_strings(CONSENT_CHANNELS, all_ch[order]),
         "status": take_strings(("granted", "withdrawn"), status[order]),
         "ts": to_timestamp(all_ts[order]),
-        "source": take_strings(("app", "branch", "call_centre", "sms_reply", "wechat", "branch"), source[order]),
+        "source": take_strings(
+            ("app", "branch", "call_centre", "sms_reply", "wechat", "branch"), source[order]
+        ),
     }
     return pa.table(columns, schema=TABLES["consent_events"].arrow_schema())
 

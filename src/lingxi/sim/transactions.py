@@ -44,26 +44,44 @@ class _Rows:
     def __init__(self) -> None:
         self.parts: list[dict[str, np.ndarray]] = []
 
-    def add(self, row: np.ndarray, ts: np.ndarray, amount: np.ndarray, direction: int | np.ndarray,
-            channel: int | np.ndarray, category: int, counterparty: int | np.ndarray,
-            product: np.ndarray | None = None, account: int | np.ndarray = 0) -> None:
+    def add(
+        self,
+        row: np.ndarray,
+        ts: np.ndarray,
+        amount: np.ndarray,
+        direction: int | np.ndarray,
+        channel: int | np.ndarray,
+        category: int,
+        counterparty: int | np.ndarray,
+        product: np.ndarray | None = None,
+        account: int | np.ndarray = 0,
+    ) -> None:
         size = len(row)
 
         def full(v: int | np.ndarray) -> np.ndarray:
             return np.broadcast_to(np.asarray(v, dtype=np.int64), (size,))
 
-        self.parts.append({
-            "row": row, "ts": ts.astype(np.int64), "amount": amount, "direction": full(direction),
-            "channel": full(channel), "category": full(category), "counterparty": full(counterparty),
-            "product": full(-1) if product is None else product, "account": full(account),
-        })
+        self.parts.append(
+            {
+                "row": row,
+                "ts": ts.astype(np.int64),
+                "amount": amount,
+                "direction": full(direction),
+                "channel": full(channel),
+                "category": full(category),
+                "counterparty": full(counterparty),
+                "product": full(-1) if product is None else product,
+                "account": full(account),
+            }
+        )
 
     def concat(self) -> dict[str, np.ndarray]:
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
 
-def _poisson(pop: Population, rng: np.random.Generator, cal: Calendar, monthly: np.ndarray,
-             weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _poisson(
+    pop: Population, rng: np.random.Generator, cal: Calendar, monthly: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows and timestamps of a Poisson process with per-customer monthly rate and daily shape."""
     total = monthly * weights.sum() / 30
     counts = rng.poisson(total)
@@ -74,8 +92,15 @@ def _poisson(pop: Population, rng: np.random.Generator, cal: Calendar, monthly: 
     return row, ts
 
 
-def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: Purchases, p: SimParams,
-                       rng: np.random.Generator, chunk: int) -> pa.Table:
+def transactions_table(
+    pop: Population,
+    shelf: Shelf,
+    cal: Calendar,
+    purchases: Purchases,
+    p: SimParams,
+    rng: np.random.Generator,
+    chunk: int,
+) -> pa.Table:
     n = len(pop)
     active = ~pop.dormant
     out = _Rows()
@@ -96,8 +121,15 @@ def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: 
     bonus = january & (rng.random(len(row)) < 0.45)
     amount = pop.salary[row] * rng.lognormal(0, 0.05, len(row))
     out.add(row, ts, amount, CREDIT, _CH("batch"), _CAT("salary"), _CP("employer"))
-    out.add(row[bonus], ts[bonus] + 60_000_000, pop.salary[row[bonus]] * rng.uniform(1, 3, int(bonus.sum())),
-            CREDIT, _CH("batch"), _CAT("salary"), _CP("employer"))
+    out.add(
+        row[bonus],
+        ts[bonus] + 60_000_000,
+        pop.salary[row[bonus]] * rng.uniform(1, 3, int(bonus.sum())),
+        CREDIT,
+        _CH("batch"),
+        _CAT("salary"),
+        _CP("employer"),
+    )
 
     # Spending: primary-bank customers ~20 a month, others ~2; heavy-tailed tickets (mean ~340 CNY).
     card = pop.held[:, OFFER_TYPES.index("credit_card")]
@@ -105,21 +137,39 @@ def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: 
     spend_rate = spend_rate * rng.gamma(2.0, 0.5, n) * (active | pop.card_only)
     row, ts = _poisson(pop, rng, cal, spend_rate, cal.spend)
     on_card = pop.card_only[row] | (card[row] & (rng.random(len(row)) < 0.3))
-    out.add(row, ts, rng.lognormal(np.log(p.ticket_median), p.ticket_sigma, len(row)), DEBIT,
-            np.array([_CH("pos"), _CH("app"), _CH("third_party")])[pick(rng, (0.35, 0.15, 0.5), len(row))],
-            _CAT("consumption"), _CP("merchant"), account=np.where(on_card, 3, 0))
+    out.add(
+        row,
+        ts,
+        rng.lognormal(np.log(p.ticket_median), p.ticket_sigma, len(row)),
+        DEBIT,
+        np.array([_CH("pos"), _CH("app"), _CH("third_party")])[pick(rng, (0.35, 0.15, 0.5), len(row))],
+        _CAT("consumption"),
+        _CP("merchant"),
+        account=np.where(on_card, 3, 0),
+    )
 
     bank = active & ~pop.card_only
     engaged = np.where(pop.primary, 1.0, 0.4) * bank
     row, ts = _poisson(pop, rng, cal, p.transfers_out_per_month * engaged, cal.transfer)
-    cp = np.array([_CP("other_bank"), _CP("same_bank"), _CP("own_account")])[pick(rng, (0.35, 0.4, 0.25), len(row))]
+    cp = np.array([_CP("other_bank"), _CP("same_bank"), _CP("own_account")])[
+        pick(rng, (0.35, 0.4, 0.25), len(row))
+    ]
     out.add(row, ts, rng.lognormal(np.log(800), 1.3, len(row)), DEBIT, _CH("app"), _CAT("transfer_out"), cp)
     row, ts = _poisson(pop, rng, cal, p.transfers_in_per_month * engaged, cal.transfer)
     cp = np.where(rng.random(len(row)) < 0.5, _CP("other_bank"), _CP("same_bank"))
-    out.add(row, ts, rng.lognormal(np.log(1_000), 1.2, len(row)), CREDIT, _CH("batch"), _CAT("transfer_in"), cp)
+    out.add(
+        row, ts, rng.lognormal(np.log(1_000), 1.2, len(row)), CREDIT, _CH("batch"), _CAT("transfer_in"), cp
+    )
     row, ts = _poisson(pop, rng, cal, p.cash_withdrawals_per_month * engaged, cal.cash)
-    out.add(row, ts, np.round(rng.lognormal(np.log(1_000), 0.7, len(row)), -2) + 100, DEBIT, _CH("atm"),
-            _CAT("cash_withdrawal"), _CP("own_account"))
+    out.add(
+        row,
+        ts,
+        np.round(rng.lognormal(np.log(1_000), 0.7, len(row)), -2) + 100,
+        DEBIT,
+        _CH("atm"),
+        _CAT("cash_withdrawal"),
+        _CP("own_account"),
+    )
 
     # Quarterly interest on demand deposits, paid on the 21st of Mar/Jun/Sep/Dec (all deposit holders).
     day = np.arange(pop.days) + pop.start_day
@@ -129,31 +179,69 @@ def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: 
     for d in np.nonzero((dom == 21) & (month % 3 == 0))[0]:
         row = np.nonzero(~pop.card_only & (pop.aum > 0))[0]
         ts = np.full(len(row), (pop.start_day + d) * US_PER_DAY + US_PER_HOUR // 2)
-        out.add(row, ts, np.maximum(pop.aum[row] * 0.3 * 0.0005, 0.01), CREDIT, _CH("batch"), _CAT("interest"),
-                _CP("same_bank"))
+        out.add(
+            row,
+            ts,
+            np.maximum(pop.aum[row] * 0.3 * 0.0005, 0.01),
+            CREDIT,
+            _CH("batch"),
+            _CAT("interest"),
+            _CP("same_bank"),
+        )
 
     # Monthly repayments: card bills (often paid from another bank for card-only customers) and loans.
-    for kind, type_name, dom_pay, median in ((3, "credit_card", 25, 2_500.0), (5, "loan", 20, 3_500.0)):
+    for type_name, dom_pay, median in (("credit_card", 25, 2_500.0), ("loan", 20, 3_500.0)):
         holders = np.nonzero(pop.held[:, OFFER_TYPES.index(type_name)] & (active | pop.card_only))[0]
         offs, ok = salary_days(pop.start_day, pop.days, np.array([dom_pay]))
         offs = offs[0][ok[0]]
         row = np.repeat(holders, len(offs))
         ts = (pop.start_day + np.tile(offs, len(holders))) * US_PER_DAY + 10 * US_PER_HOUR
         cp = np.where(pop.card_only[row], _CP("other_bank"), _CP("own_account"))
-        out.add(row, ts, rng.lognormal(np.log(median), 0.8, len(row)), np.where(pop.card_only[row], CREDIT, DEBIT),
-                _CH("batch"), _CAT("repayment"), cp, account=np.where(pop.card_only[row], 3, 0))
+        out.add(
+            row,
+            ts,
+            rng.lognormal(np.log(median), 0.8, len(row)),
+            np.where(pop.card_only[row], CREDIT, DEBIT),
+            _CH("batch"),
+            _CAT("repayment"),
+            cp,
+            account=np.where(pop.card_only[row], 3, 0),
+        )
 
     # Product purchases (app purchases from events.py, plus counter sales) and redemptions.
-    out.add(purchases.row, purchases.ts, purchases.amount, DEBIT, _CH("app"), _CAT("purchase"), _CP("same_bank"),
-            purchases.product, account=2)
+    out.add(
+        purchases.row,
+        purchases.ts,
+        purchases.amount,
+        DEBIT,
+        _CH("app"),
+        _CAT("purchase"),
+        _CP("same_bank"),
+        purchases.product,
+        account=2,
+    )
     invest = pop.held[:, [OFFER_TYPES.index(t) for t in ("wealth", "fund")]].any(axis=1)
-    for category, rate, channel in ((_CAT("purchase"), 0.15, _CH("counter")), (_CAT("redemption"), 0.3, _CH("app"))):
+    for category, rate, channel in (
+        (_CAT("purchase"), 0.15, _CH("counter")),
+        (_CAT("redemption"), 0.3, _CH("app")),
+    ):
         row, ts = _poisson(pop, rng, cal, rate * invest * active, np.ones(pop.days))
         w = shelf.weights_for("wealth", pop.risk[row]) + shelf.weights_for("fund", pop.risk[row])
         product = np.maximum(pick_rows(rng, w), 0)
-        amount = np.maximum(shelf.min_amount[product], np.round(pop.aum[row] * 0.08 * rng.lognormal(0, 0.6), -2))
-        out.add(row, ts, amount, DEBIT if category == _CAT("purchase") else CREDIT, channel, category,
-                _CP("same_bank"), product, account=2)
+        amount = np.maximum(
+            shelf.min_amount[product], np.round(pop.aum[row] * 0.08 * rng.lognormal(0, 0.6), -2)
+        )
+        out.add(
+            row,
+            ts,
+            amount,
+            DEBIT if category == _CAT("purchase") else CREDIT,
+            channel,
+            category,
+            _CP("same_bank"),
+            product,
+            account=2,
+        )
 
     # Churners move their money to another bank in the weeks before leaving.
     churners = np.nonzero((pop.churn_day >= 0) & ~pop.card_only)[0]
@@ -162,10 +250,19 @@ def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: 
     lead = rng.uniform(0, p.churn_precursor_days, len(row)) * US_PER_DAY
     ts = pop.churn_us[row] - lead.astype(np.int64)
     share = 1.0 / np.repeat(k, k)
-    amount = np.maximum(pop.aum[row] * 0.75 * share * rng.uniform(0.8, 1.2, len(row)), rng.lognormal(np.log(3_000),
-                                                                                                      0.8, len(row)))
-    out.add(row, ts, amount, DEBIT, np.where(rng.random(len(row)) < 0.8, _CH("app"), _CH("counter")),
-            _CAT("transfer_out"), _CP("other_bank"))
+    amount = np.maximum(
+        pop.aum[row] * 0.75 * share * rng.uniform(0.8, 1.2, len(row)),
+        rng.lognormal(np.log(3_000), 0.8, len(row)),
+    )
+    out.add(
+        row,
+        ts,
+        amount,
+        DEBIT,
+        np.where(rng.random(len(row)) < 0.8, _CH("app"), _CH("counter")),
+        _CAT("transfer_out"),
+        _CP("other_bank"),
+    )
 
     t = out.concat()
     keep = (t["ts"] >= pop.onboard_us[t["row"]]) & (t["ts"] < pop.churn_us[t["row"]])
@@ -182,8 +279,9 @@ def transactions_table(pop: Population, shelf: Shelf, cal: Calendar, purchases: 
     columns = {
         "txn_id": format_ids(f"T{chunk:05d}", np.arange(len(idx)), 10),
         "customer_id": customer_ids(idx),
-        "account_id": pc.if_else(pa.array(has_account), format_ids("A", idx * 8 + account, 11),
-                                pa.scalar(None, pa.string())),
+        "account_id": pc.if_else(
+            pa.array(has_account), format_ids("A", idx * 8 + account, 11), pa.scalar(None, pa.string())
+        ),
         "ts": to_timestamp(t["ts"]),
         "amount": to_money(np.maximum(t["amount"], 0.01)),
         "direction": take_strings(("credit", "debit"), t["direction"]),

@@ -35,8 +35,11 @@ def response_types(pop: Population, p: SimParams, seed: int, chunk: int) -> np.n
     persuadable = p.persuadable_base + 0.06 * (pop.tier >= 1) + 0.04 * (pop.app_class == APP_REGULAR)
     u = rng.random(len(pop))
     return np.select(
-        [u < p.sleeping_dog_share, u < p.sleeping_dog_share + persuadable,
-         u < p.sleeping_dog_share + persuadable + p.sure_thing_share],
+        [
+            u < p.sleeping_dog_share,
+            u < p.sleeping_dog_share + persuadable,
+            u < p.sleeping_dog_share + persuadable + p.sure_thing_share,
+        ],
         [SLEEPING_DOG, PERSUADABLE, SURE_THING],
         RESPONSE_TYPES.index("lost_cause"),
     )
@@ -76,8 +79,9 @@ def truth_table(pop: Population, kind: np.ndarray, p: SimParams, seed: int, chun
             cols[f"p_{offer}_{channel}"] = pa.array(p1.astype(np.float32))
     hazard90 = 1 - np.exp(-3 * pop.churn_hazard)
     cols["attrition_hazard_90d"] = pa.array(hazard90)
-    cols["attrition_hazard_90d_contacted"] = pa.array(np.where(kind == SLEEPING_DOG, 1 - np.exp(
-        -3 * 1.3 * pop.churn_hazard), hazard90))
+    cols["attrition_hazard_90d_contacted"] = pa.array(
+        np.where(kind == SLEEPING_DOG, 1 - np.exp(-3 * 1.3 * pop.churn_hazard), hazard90)
+    )
     cols["churn_at"] = to_timestamp(pop.churn_us, pop.churn_day >= 0)
     cols["preferred_channel"] = take_strings(CHANNELS, pop.channel_pref)
     cols["best_hour"] = pa.array(pop.best_hour.astype(np.int64))
@@ -104,8 +108,13 @@ def _hour_factor(hour: np.ndarray, best: np.ndarray) -> np.ndarray:
     return np.where(gap <= 2, 1.0, np.where(night, 0.3, 0.6))
 
 
-def purchase_probability(truth: pa.Table, action: str, channel: np.ndarray, hour: np.ndarray,
-                         contacts_last_30d: np.ndarray | int = 0) -> np.ndarray:
+def purchase_probability(
+    truth: pa.Table,
+    action: str,
+    channel: np.ndarray,
+    hour: np.ndarray,
+    contacts_last_30d: np.ndarray | int = 0,
+) -> np.ndarray:
     """Probability of buying `action` for each truth row under the given channel ("none") and hour.
 
     The treatment effect (p_channel - p_none) is scaled by the hour and by fatigue
@@ -125,13 +134,20 @@ def purchase_probability(truth: pa.Table, action: str, channel: np.ndarray, hour
             p = np.where(on, p0 + (p1 - p0) * factor, p)
     unknown = ~np.isin(channel, (*CHANNELS, "none"))
     if unknown.any():
-        raise ConfigError(f"unknown channel `{channel[unknown][0]}`", hint=f"use none or {', '.join(CHANNELS)}")
+        raise ConfigError(
+            f"unknown channel `{channel[unknown][0]}`", hint=f"use none or {', '.join(CHANNELS)}"
+        )
     return p
 
 
-def respond_batch(truth: pa.Table, action: str, channel: np.ndarray, hour: np.ndarray,
-                  rng: np.random.Generator, contacts_last_30d: np.ndarray | int = 0
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def respond_batch(
+    truth: pa.Table,
+    action: str,
+    channel: np.ndarray,
+    hour: np.ndarray,
+    rng: np.random.Generator,
+    contacts_last_30d: np.ndarray | int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised respond(): (purchased, opted_out, probability) arrays for every truth row."""
     prob = purchase_probability(truth, action, channel, hour, contacts_last_30d)
     contacted = np.asarray(channel) != "none"
@@ -140,8 +156,14 @@ def respond_batch(truth: pa.Table, action: str, channel: np.ndarray, hour: np.nd
     return rng.random(len(prob)) < prob, rng.random(len(prob)) < p_out, prob
 
 
-def respond(customer: Mapping[str, Any], action: str, channel: str | None, time: datetime | int,
-            rng: np.random.Generator, contacts_last_30d: int = 0) -> Response:
+def respond(
+    customer: Mapping[str, Any],
+    action: str,
+    channel: str | None,
+    time: datetime | int,
+    rng: np.random.Generator,
+    contacts_last_30d: int = 0,
+) -> Response:
     """Sample the outcome of offering `action` to one customer through `channel` at `time`.
 
     Args:
@@ -160,6 +182,7 @@ def respond(customer: Mapping[str, Any], action: str, channel: str | None, time:
     """
     hour = time.hour if isinstance(time, datetime) else int(time)
     table = pa.Table.from_pylist([dict(customer)])
-    bought, out, prob = respond_batch(table, action, np.array([channel or "none"]), np.array([hour]), rng,
-                                      contacts_last_30d)
+    bought, out, prob = respond_batch(
+        table, action, np.array([channel or "none"]), np.array([hour]), rng, contacts_last_30d
+    )
     return Response(bool(bought[0]), bool(out[0]), float(prob[0]))
