@@ -26,8 +26,22 @@ def _app() -> typer.Typer:
 def test_sim_command_writes_tables_and_prints_a_summary(tmp_path: Path) -> None:
     out = tmp_path / "bank"
     result = CliRunner().invoke(
-        _app(), ["sim", "--customers", "400", "--days", "30", "--seed", "3", "--out", str(out),
-                 "--chunk-customers", "150", "--start-date", "2025-03-01"],
+        _app(),
+        [
+            "sim",
+            "--customers",
+            "400",
+            "--days",
+            "30",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--chunk-customers",
+            "150",
+            "--start-date",
+            "2025-03-01",
+        ],
     )
     assert result.exit_code == 0, result.output
     for table in ("customers", "transactions", "events", "truth"):
@@ -37,8 +51,9 @@ def test_sim_command_writes_tables_and_prints_a_summary(tmp_path: Path) -> None:
 
 
 def test_bad_options_raise_a_lingxi_error_with_a_hint(tmp_path: Path) -> None:
-    result = CliRunner().invoke(_app(), ["sim", "--customers", "10", "--out", str(tmp_path),
-                                         "--start-date", "March 1st"])
+    result = CliRunner().invoke(
+        _app(), ["sim", "--customers", "10", "--out", str(tmp_path), "--start-date", "March 1st"]
+    )
     assert result.exit_code != 0
     assert isinstance(result.exception, LingxiError)
     assert "YYYY-MM-DD" in str(result.exception)

@@ -58,11 +58,15 @@ def test_risk_tolerance_falls_with_age_and_rises_with_wealth(people: Population)
 
 def test_app_usage_shares(bank: Path, people: Population) -> None:
     assert abs((people.app_class == APP_NEVER).mean() - 0.45) < 0.03  # never use the app
-    (mau,) = sql(bank, "select count(distinct customer_id) / 10000 from {events} "
-                       "where channel = 'app' and ts < date '2025-01-31'")[0]
+    (mau,) = sql(
+        bank,
+        "select count(distinct customer_id) / 10000 from {events} "
+        "where channel = 'app' and ts < date '2025-01-31'",
+    )[0]
     assert abs(float(mau) - 0.30) < 0.03  # monthly active / customers (CMB ~34%, ICBC ~25%)
-    (wechat,) = sql(bank, "select count(distinct customer_id) / 10000 from {identities} "
-                          "where id_type = 'wechat_openid'")[0]
+    (wechat,) = sql(
+        bank, "select count(distinct customer_id) / 10000 from {identities} where id_type = 'wechat_openid'"
+    )[0]
     assert abs(float(wechat) - 0.38) < 0.03
 
 
@@ -79,9 +83,12 @@ def test_funnel_leaks_at_each_step(bank: Path) -> None:
     assert abs(watched / viewed - 0.15) < 0.02
     assert abs(started / viewed - 0.12) < 0.02
     assert abs(bought / started - 0.40) < 0.05
-    (unmatched,) = sql(bank, "select count(*) from {events} e where event_name = 'purchase' and not exists "
-                             "(select 1 from {transactions} t where t.customer_id = e.customer_id "
-                             "and t.category = 'purchase' and t.channel = 'app')")[0]
+    (unmatched,) = sql(
+        bank,
+        "select count(*) from {events} e where event_name = 'purchase' and not exists "
+        "(select 1 from {transactions} t where t.customer_id = e.customer_id "
+        "and t.category = 'purchase' and t.channel = 'app')",
+    )[0]
     assert unmatched == 0  # every app purchase has its posting
 
 
@@ -92,12 +99,15 @@ def test_churners_move_money_to_other_banks_before_leaving(bank: Path) -> None:
         with churners as (select customer_id, churn_at from {truth}
                           where churn_at >= timestamp '2025-01-01' + interval 42 day),
         outflow as (select t.customer_id, sum(t.amount) as amount from {transactions} t join churners c
-                    using (customer_id) where t.counterparty_type = 'other_bank' and t.category = 'transfer_out'
+                    using (customer_id)
+                    where t.counterparty_type = 'other_bank' and t.category = 'transfer_out'
                     and t.ts >= c.churn_at - interval 42 day group by 1),
         stayers as (select customer_id from {truth} where churn_at is null),
-        usual as (select customer_id, sum(amount) as amount from {transactions} join stayers using (customer_id)
+        usual as (select customer_id, sum(amount) as amount
+                  from {transactions} join stayers using (customer_id)
                   where counterparty_type = 'other_bank' and category = 'transfer_out'
-                  and ts >= timestamp '2025-02-01' and ts < timestamp '2025-02-01' + interval 42 day group by 1)
+                  and ts >= timestamp '2025-02-01'
+                  and ts < timestamp '2025-02-01' + interval 42 day group by 1)
         select (select count(*) from churners), (select count(*) from outflow),
                (select median(coalesce(o.amount, 0)) from churners left join outflow o using (customer_id)),
                (select median(coalesce(u.amount, 0)) from stayers left join usual u using (customer_id)),
@@ -110,14 +120,20 @@ def test_churners_move_money_to_other_banks_before_leaving(bank: Path) -> None:
     assert with_outflow == churners  # every churner moves money out in the 6 weeks before leaving
     assert float(churner_median) > 5 * max(float(stayer_median), 100.0)
     assert closed == churned
-    (after,) = sql(bank, "select count(*) from {transactions} t join {truth} r using (customer_id) "
-                         "where r.churn_at is not null and t.ts >= r.churn_at")[0]
+    (after,) = sql(
+        bank,
+        "select count(*) from {transactions} t join {truth} r using (customer_id) "
+        "where r.churn_at is not null and t.ts >= r.churn_at",
+    )[0]
     assert after == 0
 
 
 def test_salary_days_and_seasonality(bank: Path) -> None:
-    top_day = sql(bank, "select day(ts) from {transactions} where category = 'salary' "
-                        "group by 1 order by count(*) desc limit 1")[0][0]
+    top_day = sql(
+        bank,
+        "select day(ts) from {transactions} where category = 'salary' "
+        "group by 1 order by count(*) desc limit 1",
+    )[0][0]
     assert top_day in (8, 9, 10)  # the 10th, moved back when it falls on a weekend
     pre, post, weekend = sql(
         bank,

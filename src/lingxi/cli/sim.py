@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from lingxi.config import DEV_HASH_KEY
@@ -24,7 +31,9 @@ def _parse_date(value: str) -> date:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise ConfigError(f"--start-date `{value}` is not a date", hint="write it as YYYY-MM-DD, e.g. 2025-01-01") from None
+        raise ConfigError(
+            f"--start-date `{value}` is not a date", hint="write it as YYYY-MM-DD, e.g. 2025-01-01"
+        ) from None
 
 
 def sim(
@@ -36,10 +45,12 @@ def sim(
         "2025-01-01"
     ),
     chunk_customers: Annotated[
-        int, typer.Option("--chunk-customers", help="Customers per chunk (bounds memory; the unit of resume).")
+        int,
+        typer.Option("--chunk-customers", help="Customers per chunk (bounds memory; the unit of resume)."),
     ] = 50_000,
     hash_key: Annotated[
-        str, typer.Option("--hash-key", envvar="LINGXI_HASH_KEY", help="HMAC key for ID-number and phone hashes.")
+        str,
+        typer.Option("--hash-key", envvar="LINGXI_HASH_KEY", help="HMAC key for ID-number and phone hashes."),
     ] = DEV_HASH_KEY,
 ) -> None:
     """Generate a synthetic bank (contract tables plus ground truth) as Parquet; resumes if interrupted."""
