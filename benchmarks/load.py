@@ -86,6 +86,7 @@ def run_baseline(path: Path, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     work = Path(tempfile.mkdtemp(prefix="duckdb-bench-"))
     con = duckdb.connect()
     con.execute("SET memory_limit = '1GB'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
     reader = f"read_csv('{path}')" if path.suffix == ".csv" else f"read_parquet('{path}')"
     start = time.perf_counter()
@@ -110,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv")
     args = parser.parse_args()
     files = generate(args.out, args.rows)
     print(f"transactions extract: {args.rows:,} rows; CSV {files['csv'].stat().st_size / 1e9:.2f} GB, "
@@ -117,7 +119,7 @@ def main() -> None:
     header = f"{'format':8} {'run':9} {'rows':>12} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} {'ratio':>6}"
     print(header)
     print("-" * len(header))
-    for fmt in ("parquet", "csv"):
+    for fmt in args.formats.split(","):
         base = measure(run_baseline, files[fmt])
         ours = measure(run_lingxi, files["customers"], files[fmt])
         for name, r in (("duckdb", base), ("lingxi", ours)):

@@ -35,9 +35,7 @@ def test_every_row_passes_the_column_checks(bank: Path, name: str, read: Reader)
         present = pc.drop_null(values)
         if col.allowed:
             as_text = present.cast(pa.string()) if col.type == "int" else present
-            assert pc.all(pc.is_in(as_text, pa.array(col.allowed))).as_py() in (True, None), (
-                f"{name}.{col.name}"
-            )
+            assert pc.all(pc.is_in(as_text, pa.array(col.allowed))).as_py() in (True, None), f"{name}.{col.name}"
         if col.pattern:
             ok = pc.all(pc.match_substring_regex(present, col.pattern)).as_py()
             assert ok in (True, None), f"{name}.{col.name} breaks {col.pattern}"

@@ -36,14 +36,8 @@ def test_different_seed_gives_different_data_with_the_same_marginals(tmp_path: P
     b = pq.read_table(tmp_path / "b" / "customers")
     assert a["birth_date"] != b["birth_date"]
     for column, tol in (("city_tier", 0.03), ("gender", 0.03), ("status", 0.03)):
-        sa = {
-            r["values"]: r["counts"] / a.num_rows
-            for r in pc.value_counts(a[column].combine_chunks()).to_pylist()
-        }
-        sb = {
-            r["values"]: r["counts"] / b.num_rows
-            for r in pc.value_counts(b[column].combine_chunks()).to_pylist()
-        }
+        sa = {r["values"]: r["counts"] / a.num_rows for r in pc.value_counts(a[column].combine_chunks()).to_pylist()}
+        sb = {r["values"]: r["counts"] / b.num_rows for r in pc.value_counts(b[column].combine_chunks()).to_pylist()}
         for key in sa.keys() | sb.keys():
             assert abs(sa.get(key, 0) - sb.get(key, 0)) < tol, (column, key)
     ea = pq.read_metadata(next((tmp_path / "a" / "events").glob("*.parquet"))).num_rows

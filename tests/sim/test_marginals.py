@@ -60,8 +60,7 @@ def test_app_usage_shares(bank: Path, people: Population) -> None:
     assert abs((people.app_class == APP_NEVER).mean() - 0.45) < 0.03  # never use the app
     (mau,) = sql(
         bank,
-        "select count(distinct customer_id) / 10000 from {events} "
-        "where channel = 'app' and ts < date '2025-01-31'",
+        "select count(distinct customer_id) / 10000 from {events} where channel = 'app' and ts < date '2025-01-31'",
     )[0]
     assert abs(float(mau) - 0.30) < 0.03  # monthly active / customers (CMB ~34%, ICBC ~25%)
     (wechat,) = sql(
@@ -131,8 +130,7 @@ def test_churners_move_money_to_other_banks_before_leaving(bank: Path) -> None:
 def test_salary_days_and_seasonality(bank: Path) -> None:
     top_day = sql(
         bank,
-        "select day(ts) from {transactions} where category = 'salary' "
-        "group by 1 order by count(*) desc limit 1",
+        "select day(ts) from {transactions} where category = 'salary' group by 1 order by count(*) desc limit 1",
     )[0][0]
     assert top_day in (8, 9, 10)  # the 10th, moved back when it falls on a weekend
     pre, post, weekend = sql(

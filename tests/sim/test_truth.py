@@ -57,8 +57,7 @@ def test_response_types_have_the_documented_shares_and_effects(truth: pa.Table) 
     sure = kinds == "sure_thing"
     assert p0[sure].mean() > 3 * p0[kinds == "lost_cause"].mean()
     assert np.all(
-        truth["attrition_hazard_90d_contacted"].to_numpy()[dog]
-        > truth["attrition_hazard_90d"].to_numpy()[dog]
+        truth["attrition_hazard_90d_contacted"].to_numpy()[dog] > truth["attrition_hazard_90d"].to_numpy()[dog]
     )
     # Average relative lift stays below Hillstrom's e-mail lift (x1.4-2.2): a realistic, not easy, target.
     assert 1.0 < p_sms.mean() / p0.mean() < 2.2

@@ -45,6 +45,7 @@ class DuckDBEngine(Engine):
         if temp_directory:
             Path(temp_directory).mkdir(parents=True, exist_ok=True)
             self.con.execute(f"SET temp_directory = {_quote(str(temp_directory))}")
+        self.con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
         # Insertion order is not needed by any Lingxi query; dropping it lets DuckDB stream and spill.
         self.con.execute("SET preserve_insertion_order = false")
 

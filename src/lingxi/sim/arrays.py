@@ -49,9 +49,7 @@ def to_timestamp(us: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 def to_money(values: np.ndarray) -> pa.Array:
     """CNY amounts as decimal(18,2), rounded to the fen."""
-    return pc.cast(
-        pa.array(np.round(np.asarray(values, dtype=np.float64), 2)), pa.decimal128(18, 2), safe=False
-    )
+    return pc.cast(pa.array(np.round(np.asarray(values, dtype=np.float64), 2)), pa.decimal128(18, 2), safe=False)
 
 
 def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -78,7 +76,7 @@ def keyed_hash(values: pa.Array | Sequence[str], key: str) -> pa.Array:
     return pa.array([hmac.digest(raw, v.encode("utf-8"), hashlib.sha256).hex() for v in items], pa.string())
 
 
-def pick(rng: np.random.Generator, probs: Sequence[float], size: int) -> np.ndarray:
+def pick(rng: np.random.Generator, probs: Sequence[float] | np.ndarray, size: int) -> np.ndarray:
     """Categorical codes drawn with the given probabilities (normalised)."""
     p = np.asarray(probs, dtype=np.float64)
     return np.searchsorted(np.cumsum(p / p.sum()), rng.random(size), side="right").clip(0, len(p) - 1)

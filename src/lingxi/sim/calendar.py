@@ -45,9 +45,7 @@ def build_calendar(start_day: int, days: int, weekend_spend: float, month_end_bi
     month_start = dt.astype("datetime64[M]")
     dom = (dt - month_start).astype(np.int64) + 1
     month = (month_start - dt.astype("datetime64[Y]")).astype(np.int64) + 1
-    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(
-        np.int64
-    )
+    days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
     weekend = weekday >= 5
     month_end = dom > days_in_month - 3
     sf = _sf_offset(d)
@@ -55,11 +53,7 @@ def build_calendar(start_day: int, days: int, weekend_spend: float, month_end_bi
 
     spend = np.where(weekend, weekend_spend, 1.0)
     spend = spend * np.select([pre, holiday, post], [1.35, 1.05, 0.85], 1.0)
-    spend = (
-        spend
-        * np.where((month == 11) & (dom == 11), 1.3, 1.0)
-        * np.where((month == 6) & (dom == 18), 1.15, 1.0)
-    )
+    spend = spend * np.where((month == 11) & (dom == 11), 1.3, 1.0) * np.where((month == 6) & (dom == 18), 1.15, 1.0)
     spend = spend * np.where((month == 10) & (dom <= 7), 1.2, 1.0)
     transfer = np.select([pre, (sf == 0) | (sf == 1), holiday, post], [1.6, 3.0, 1.5, 0.9], 1.0)
     transfer = transfer * np.where(month_end, month_end_bills, 1.0)

@@ -67,9 +67,7 @@ def customers_table(pop: Population, seed: int, hash_key: str) -> pa.Table:
     phone_ok = has_phone(pop)
     phone_hash = keyed_hash(format_ids("", synthetic_phones(pop, seed), 11), hash_key)
     given2 = take_strings(("",) + GIVEN_CHARS, pop.given[:, 1] + 1)
-    name = join_strings(
-        take_strings(SURNAMES, pop.surname), take_strings(GIVEN_CHARS, pop.given[:, 0]), given2
-    )
+    name = join_strings(take_strings(SURNAMES, pop.surname), take_strings(GIVEN_CHARS, pop.given[:, 0]), given2)
     city = take_strings([c[0] for c in CITIES], pop.city)
     address = join_strings(
         city,

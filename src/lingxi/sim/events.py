@@ -43,9 +43,7 @@ KINDS = (
 )
 PAGES = ("home", "wealth", "transfer", "account", "bills", "rates", "compare")
 QUERIES = ("理财", "基金", "大额存单", "利率", "养老金", "转账", "信用卡", "保险")
-HOURLY = np.array(
-    [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2.5, 4, 4.5, 4, 3.5, 4.5, 4, 3, 3, 3, 3, 3.5, 4.5, 6, 6, 4.5, 2]
-)
+HOURLY = np.array([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2.5, 4, 4.5, 4, 3.5, 4.5, 4, 3, 3, 3, 3, 3.5, 4.5, 6, 6, 4.5, 2])
 INVESTABLE = ("wealth", "fund", "insurance", "pension", "time_deposit")
 
 
@@ -120,7 +118,7 @@ def app_events(
     r = row[session]
 
     # One focus product per session, among those the customer is suitable for.
-    weights = sum(shelf.weights_for(t, pop.risk[row]) for t in INVESTABLE)
+    weights: np.ndarray = np.sum([shelf.weights_for(t, pop.risk[row]) for t in INVESTABLE], axis=0)
     focus = np.maximum(pick_rows(rng, weights), 0)
     product = focus[session]
     fading = (pop.churn_day[r] >= 0) & (ts >= pop.churn_us[r] - p.churn_precursor_days * US_PER_DAY)
@@ -144,9 +142,7 @@ def app_events(
                 join_strings('{"page": "', take_strings(PAGES, page), '"}'),
                 pc.if_else(
                     pa.array(kind == 2),
-                    join_strings(
-                        '{"query": "', take_strings(QUERIES, rng.integers(0, len(QUERIES), len(ts))), '"}'
-                    ),
+                    join_strings('{"query": "', take_strings(QUERIES, rng.integers(0, len(QUERIES), len(ts))), '"}'),
                     pa.scalar(None, pa.string()),
                 ),
             ),
@@ -222,12 +218,8 @@ def events_table(
         "device_id": format_ids("D", np.maximum(device[order], 0), 10),
     }
     anon_o = anonymous[order]
-    columns["customer_id"] = pc.if_else(
-        pa.array(anon_o), pa.scalar(None, pa.string()), columns["customer_id"]
-    )
-    columns["anonymous_id"] = pc.if_else(
-        pa.array(anon_o), columns["anonymous_id"], pa.scalar(None, pa.string())
-    )
+    columns["customer_id"] = pc.if_else(pa.array(anon_o), pa.scalar(None, pa.string()), columns["customer_id"])
+    columns["anonymous_id"] = pc.if_else(pa.array(anon_o), columns["anonymous_id"], pa.scalar(None, pa.string()))
     no_session = pa.array(session[order] < 0)
     columns["session_id"] = pc.if_else(no_session, pa.scalar(None, pa.string()), columns["session_id"])
     columns["device_id"] = pc.if_else(no_session, pa.scalar(None, pa.string()), columns["device_id"])

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import cast
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lingxi.config import DEV_HASH_KEY
@@ -151,16 +153,12 @@ def generate_chunk(config: SimConfig, chunk: int) -> dict[str, object]:
         ),
         "events": events,
         "identities": identities_table(pop, customers, config.hash_key, chunk_rng(seed, "identities", chunk)),
-        "consent_events": consent_table(
-            pop, kind == SLEEPING_DOG, p, chunk_rng(seed, "consents", chunk), chunk
-        ),
+        "consent_events": consent_table(pop, kind == SLEEPING_DOG, p, chunk_rng(seed, "consents", chunk), chunk),
         "truth": truth_table(pop, kind, p, seed, chunk),
     }
 
 
-def generate(
-    out: Path | str, config: SimConfig, progress: Callable[[Progress], None] | None = None
-) -> SimSummary:
+def generate(out: Path | str, config: SimConfig, progress: Callable[[Progress], None] | None = None) -> SimSummary:
     """Write the synthetic bank under `out`; skips chunks already written (resume).
 
     Examples:
@@ -187,10 +185,10 @@ def generate(
             tables = generate_chunk(config, chunk)
             counts = {}
             for t, path in paths.items():
-                table = tables[t]
-                counts[t] = table.num_rows  # type: ignore[attr-defined]
+                table = cast(pa.Table, tables[t])
+                counts[t] = table.num_rows
                 if not path.exists():
-                    write_part(table, path)  # type: ignore[arg-type]
+                    write_part(table, path)
             del tables
         for t, c in counts.items():
             rows[t] = rows.get(t, 0) + c

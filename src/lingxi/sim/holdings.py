@@ -63,9 +63,7 @@ def choose_products(pop: Population, shelf: Shelf, rng: np.random.Generator) -> 
     return row[order], product[order]
 
 
-def holdings_table(
-    pop: Population, shelf: Shelf, start: date, params: SimParams, rng: np.random.Generator
-) -> pa.Table:
+def holdings_table(pop: Population, shelf: Shelf, start: date, params: SimParams, rng: np.random.Generator) -> pa.Table:
     row, product = choose_products(pop, shelf, rng)
     ptype = shelf.type_code[product]
     # Dirichlet split of AUM over the AUM-type products held (gamma draws normalised per customer).

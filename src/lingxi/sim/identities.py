@@ -32,9 +32,7 @@ def app_registered(pop: Population) -> np.ndarray:
     return (pop.app_class != APP_NEVER) | ((pop.index * 69_069 % 100) < 20)
 
 
-def identities_table(
-    pop: Population, customers: pa.Table, hash_key: str, rng: np.random.Generator
-) -> pa.Table:
+def identities_table(pop: Population, customers: pa.Table, hash_key: str, rng: np.random.Generator) -> pa.Table:
     t = IDENTITY_TYPES.index
     wx = pop.wechat
     unionid = wx & ((pop.index * 2_246_822_519 % 10) < 7)
@@ -62,12 +60,12 @@ def identities_table(
         (pop.has_email, t("email_hash"), email_hash, 0),
     ]
     rows, kinds, values, sources = [], [], [], []
-    for mask, id_type, vals, source in links:
+    for mask, id_type, vals, source_code in links:
         sel = np.nonzero(mask)[0]
         rows.append(sel)
         kinds.append(np.full(len(sel), id_type))
         values.append(vals.take(pa.array(sel)))
-        sources.append(np.full(len(sel), source))
+        sources.append(np.full(len(sel), source_code))
     row = np.concatenate(rows)
     kind = np.concatenate(kinds)
     order = np.lexsort((kind, row))
@@ -94,9 +92,7 @@ def consent_table(
 ) -> pa.Table:
     n = len(pop)
     c, purpose = CONSENT_CHANNELS.index, CONSENT_PURPOSES.index
-    push_ok = app_registered(pop) & (
-        rng.random(n) < np.where(pop.android, p.push_opt_in_android, p.push_opt_in_ios)
-    )
+    push_ok = app_registered(pop) & (rng.random(n) < np.where(pop.android, p.push_opt_in_android, p.push_opt_in_ios))
     grants = [  # (purpose, channel, probability per customer)
         (purpose("marketing"), c("sms"), 0.80 * np.ones(n)),
         (purpose("marketing"), c("push"), push_ok.astype(float)),
@@ -107,9 +103,9 @@ def consent_table(
         (purpose("third_party_sharing"), c("all"), 0.10 * np.ones(n)),
     ]
     parts = []
-    for pur, ch, prob in grants:
-        row = np.nonzero(rng.random(n) < prob)[0]
-        parts.append((row, np.full(len(row), pur), np.full(len(row), ch)))
+    for purpose_code, channel_code, prob in grants:
+        granted_rows = np.nonzero(rng.random(n) < prob)[0]
+        parts.append((granted_rows, np.full(len(granted_rows), purpose_code), np.full(len(granted_rows), channel_code)))
     row = np.concatenate([x[0] for x in parts])
     pur = np.concatenate([x[1] for x in parts])
     ch = np.concatenate([x[2] for x in parts])
@@ -122,9 +118,7 @@ def consent_table(
     r = w & (rng.random(len(row)) < 0.2) & (regrant < end)
     all_row = np.concatenate([row, row[w], row[r]])
     all_ts = np.concatenate([np.minimum(granted, end - 1), withdrawn[w], regrant[r]])
-    status = np.concatenate([np.zeros(len(row)), np.ones(int(w.sum())), np.zeros(int(r.sum()))]).astype(
-        np.int64
-    )
+    status = np.concatenate([np.zeros(len(row)), np.ones(int(w.sum())), np.zeros(int(r.sum()))]).astype(np.int64)
     all_pur = np.concatenate([pur, pur[w], pur[r]])
     all_ch = np.concatenate([ch, ch[w], ch[r]])
     source = np.where(status == 1, pick_source(rng, len(status)), np.where(all_ch == c("sms"), 5, 1))
@@ -136,9 +130,7 @@ def consent_table(
         "channel": take_strings(CONSENT_CHANNELS, all_ch[order]),
         "status": take_strings(("granted", "withdrawn"), status[order]),
         "ts": to_timestamp(all_ts[order]),
-        "source": take_strings(
-            ("app", "branch", "call_centre", "sms_reply", "wechat", "branch"), source[order]
-        ),
+        "source": take_strings(("app", "branch", "call_centre", "sms_reply", "wechat", "branch"), source[order]),
     }
     return pa.table(columns, schema=TABLES["consent_events"].arrow_schema())
 

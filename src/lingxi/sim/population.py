@@ -161,9 +161,7 @@ def draw_population(
     never_mult = np.array([0.75, 0.75, 0.9, 0.9, 1.15, 1.35, 1.35])[age_band]
     p_never = np.clip(p.app_never_given_not_regular * never_mult * np.where(dormant, 1.4, 1.0), 0, 1)
     u = rng.random(n)
-    app_class = np.where(
-        u < p_regular, APP_REGULAR, np.where(rng.random(n) < p_never, APP_NEVER, APP_OCCASIONAL)
-    )
+    app_class = np.where(u < p_regular, APP_REGULAR, np.where(rng.random(n) < p_never, APP_NEVER, APP_OCCASIONAL))
     android = rng.random(n) < p.android_share
     wechat = rng.random(n) < p.wechat_follower_share * np.where(age >= 70, 0.5, 1.0)
     mini_program = rng.random(n) < p.mini_program_share * np.where(age < 45, 1.4, 0.6)
@@ -185,9 +183,7 @@ def draw_population(
         ],
         axis=1,
     )
-    channel_pref = np.argmax(
-        np.cumsum(pref_w, axis=1) > (rng.random(n) * pref_w.sum(axis=1))[:, None], axis=1
-    )
+    channel_pref = np.argmax(np.cumsum(pref_w, axis=1) > (rng.random(n) * pref_w.sum(axis=1))[:, None], axis=1)
 
     new = rng.random(n) < p.new_customers_per_year * days / 365
     tenure_days = np.minimum(rng.exponential(6 * 365, n), (age - 18) * 365.25)

@@ -103,9 +103,7 @@ def products_table(start: date) -> pa.Table:
         "min_amount": to_money(np.array([p[4] for p in _SHELF])),
         "term_days": pa.array([p[5] for p in _SHELF], pa.int64()),
         "sale_start": to_date(np.array([day_number(d) for d in sale_start])),
-        "sale_end": pa.array([None if d is None else day_number(d) for d in sale_end], pa.int32()).cast(
-            pa.date32()
-        ),
+        "sale_end": pa.array([None if d is None else day_number(d) for d in sale_end], pa.int32()).cast(pa.date32()),
         "currency": pa.array(["CNY"] * len(_SHELF)),
         "issuer": pa.array([p[6] for p in _SHELF]),
     }

@@ -151,15 +151,11 @@ def transactions_table(
     bank = active & ~pop.card_only
     engaged = np.where(pop.primary, 1.0, 0.4) * bank
     row, ts = _poisson(pop, rng, cal, p.transfers_out_per_month * engaged, cal.transfer)
-    cp = np.array([_CP("other_bank"), _CP("same_bank"), _CP("own_account")])[
-        pick(rng, (0.35, 0.4, 0.25), len(row))
-    ]
+    cp = np.array([_CP("other_bank"), _CP("same_bank"), _CP("own_account")])[pick(rng, (0.35, 0.4, 0.25), len(row))]
     out.add(row, ts, rng.lognormal(np.log(800), 1.3, len(row)), DEBIT, _CH("app"), _CAT("transfer_out"), cp)
     row, ts = _poisson(pop, rng, cal, p.transfers_in_per_month * engaged, cal.transfer)
     cp = np.where(rng.random(len(row)) < 0.5, _CP("other_bank"), _CP("same_bank"))
-    out.add(
-        row, ts, rng.lognormal(np.log(1_000), 1.2, len(row)), CREDIT, _CH("batch"), _CAT("transfer_in"), cp
-    )
+    out.add(row, ts, rng.lognormal(np.log(1_000), 1.2, len(row)), CREDIT, _CH("batch"), _CAT("transfer_in"), cp)
     row, ts = _poisson(pop, rng, cal, p.cash_withdrawals_per_month * engaged, cal.cash)
     out.add(
         row,
@@ -228,9 +224,7 @@ def transactions_table(
         row, ts = _poisson(pop, rng, cal, rate * invest * active, np.ones(pop.days))
         w = shelf.weights_for("wealth", pop.risk[row]) + shelf.weights_for("fund", pop.risk[row])
         product = np.maximum(pick_rows(rng, w), 0)
-        amount = np.maximum(
-            shelf.min_amount[product], np.round(pop.aum[row] * 0.08 * rng.lognormal(0, 0.6), -2)
-        )
+        amount = np.maximum(shelf.min_amount[product], np.round(pop.aum[row] * 0.08 * rng.lognormal(0, 0.6), -2))
         out.add(
             row,
             ts,

@@ -134,9 +134,7 @@ def purchase_probability(
             p = np.where(on, p0 + (p1 - p0) * factor, p)
     unknown = ~np.isin(channel, (*CHANNELS, "none"))
     if unknown.any():
-        raise ConfigError(
-            f"unknown channel `{channel[unknown][0]}`", hint=f"use none or {', '.join(CHANNELS)}"
-        )
+        raise ConfigError(f"unknown channel `{channel[unknown][0]}`", hint=f"use none or {', '.join(CHANNELS)}")
     return p
 
 
