@@ -49,7 +49,7 @@ def status_command() -> None:
             str(snap.as_of) if snap and snap.as_of else "-",
             f"{snap.row_count:,}" if snap else "-",
             f"{quarantined.get(name, 0):,}",
-            f"{last.status} {last.started_at:%Y-%m-%d %H:%M}" if last else "-",
+            f"{last.status} {last.started_at:%m-%d %H:%M}" if last else "-",
         )
     if not names:
         console.print(
