@@ -54,16 +54,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--chunk-customers", type=int, default=50_000)
-    parser.add_argument(
-        "--out", type=Path, default=None, help="keep the output here (default: a temp folder)"
-    )
+    parser.add_argument("--out", type=Path, default=None, help="keep the output here (default: a temp folder)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lingxi-bench-"))
     out = args.out or tmp / "bank"
     try:
-        config = SimConfig(
-            customers=args.customers, days=args.days, seed=1, chunk_customers=args.chunk_customers
-        )
+        config = SimConfig(customers=args.customers, days=args.days, seed=1, chunk_customers=args.chunk_customers)
         summary = generate(out, config)
         sim_rss = peak_rss_mb()
         rows = summary.events
@@ -71,9 +67,7 @@ def main() -> None:
         base_dir.mkdir()
         base_s = baseline(rows, base_dir)
         size_mb = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 2**20
-        print(
-            f"lingxi sim: {args.customers:,} customers, {args.days} days, chunks of {args.chunk_customers:,}"
-        )
+        print(f"lingxi sim: {args.customers:,} customers, {args.days} days, chunks of {args.chunk_customers:,}")
         print(f"{'run':<34}{'seconds':>10}{'customers/s':>14}{'events/s':>14}{'peak RSS MB':>14}")
         print(
             f"{'sim (all tables + truth)':<34}{summary.seconds:>10.1f}"
