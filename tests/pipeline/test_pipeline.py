@@ -47,3 +47,20 @@ def test_a_rejected_table_stops_the_pipeline_and_names_the_stage(lake: Lake, tmp
             run_pipeline(ctx)
         with pytest.raises(InputError, match="unknown stage"):
             run_pipeline(ctx, only=["lod"])
+
+
+def test_the_synthetic_bank_loads_whole_through_the_pipeline(lake: Lake, tmp_path: Path) -> None:
+    from lingxi.sim import SimConfig, generate
+
+    out = tmp_path / "bank"
+    generate(out, SimConfig(customers=1500, days=45, seed=3))
+    with DuckDBEngine() as engine:
+        ctx = PipelineContext(lake=lake, engine=engine, extracts=out)  # type: ignore[arg-type]
+        run_pipeline(ctx)
+    loaded = {r.table: r for r in ctx.loads}
+    assert set(loaded) == {
+        "customers", "products", "accounts", "holdings", "transactions", "events", "identities", "consent_events"
+    }  # fmt: skip
+    assert all(r.status == "published" and r.rows_quarantined == 0 for r in loaded.values())
+    assert loaded["customers"].rows_valid == 1500
+    assert lake.snapshot("truth") is None  # the ground truth never enters the lake
