@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lingxi.errors import InputError, SpecError
-from lingxi.ingest.mapping import read_mapping
+from lingxi.ingest.mapping import Mapping, read_mapping
 
 from .. import factories
 from .conftest import Loader
@@ -83,8 +83,10 @@ def test_reloading_the_same_file_changes_nothing(loader: Loader, tmp_path: Path)
     assert again.status == "unchanged" and again.previous_load == first.load_id
     assert again.version == first.version
     assert len(loader.rows("transactions")) == 50
-    # a full extract reloaded is unchanged too
+    # a full extract reloaded is unchanged too, unless it is read with another mapping
     assert loader("customers", tmp_path / "base" / "customers.csv").status == "unchanged"
+    mapping = Mapping(values={"gender": {"M": "F"}})
+    assert loader("customers", tmp_path / "base" / "customers.csv", mapping=mapping).status == "published"
 
 
 def test_appending_a_new_day_keeps_the_old_and_flags_overlap(loader: Loader, tmp_path: Path) -> None:
@@ -226,3 +228,16 @@ def test_events_need_a_customer_or_anonymous_id_and_valid_json(loader: Loader, t
         "customer_id|anonymous_id: missing_identity": 1,
         "event_name: bad_format": 1,
     }
+
+
+def test_progress_is_reported_in_bytes_up_to_the_whole_input(loader: Loader, tmp_path: Path) -> None:
+    from lingxi.ingest.load import LoadOptions, load
+
+    ids = loader.base()
+    path = factories.write_csv(tmp_path / "t.csv", factories.transactions(3000, ids))
+    seen: list[tuple[int, int]] = []
+    options = LoadOptions(table="transactions", path=path, chunk_rows=500, hash_key="k")
+    load(loader.lake, loader.engine, options, on_progress=lambda done, total: seen.append((done, total)))
+    assert seen and all(total == path.stat().st_size for _, total in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == path.stat().st_size

@@ -8,6 +8,7 @@ quarantined share is within `max_bad`, so a broken extract never replaces a good
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import shutil
@@ -97,7 +98,11 @@ def load(
     table = get_table(options.table)
     options.mapping.check(table)
     source = find_files(options.path)
-    fingerprint = source.fingerprint()
+    # The same bytes read with another mapping or contract version are a different input.
+    settings_digest = hashlib.sha256(
+        f"{source.fingerprint()}|{options.mapping.model_dump_json()}|{table.name}@{table.version}".encode()
+    )
+    fingerprint = settings_digest.hexdigest()
     sessions = session_factory(lake.store)
     load_id = f"{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
     started = time.perf_counter()
