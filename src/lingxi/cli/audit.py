@@ -31,7 +31,7 @@ def verify() -> None:
     with open_lake() as lake:
         report = audit.verify(lake.store)
     if report.ok:
-        console.print(f"[green]intact[/] {report.count:,} audit entries; head hash {report.head_hash}")
+        console.print(f"[green]intact[/] {report.count:,} audit entries; head hash {report.head_hash}", soft_wrap=True)
         return
     err_console.print(
         f"[bold red]broken[/] audit log: {escape(report.problem or '')} "
@@ -62,22 +62,12 @@ def tail(
     if not entries:
         console.print("no audit entries")
         return
-    table = RichTable(title="Audit log (latest)", title_justify="left")
-    for col in (
-        "seq",
-        "at (UTC)",
-        "actor",
-        "role",
-        "branch",
-        "action",
-        "target",
-        "fields",
-        "reason",
-        "result",
-        "detail",
-    ):
-        table.add_column(col)
+    table = RichTable(title="Audit log (latest, times in UTC)", title_justify="left")
+    for col in ("seq", "at", "who", "action", "target", "result", "fields, reason, detail"):
+        table.add_column(col, overflow="fold")
     for e in entries:
-        cells = [e.actor, e.role, e.branch_id, e.action, e.target, ",".join(e.fields), e.reason, e.result, e.detail]
-        table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", *(escape(c or "") for c in cells))
+        who = e.actor + (f" ({e.role}{'@' + e.branch_id if e.branch_id else ''})" if e.role else "")
+        note = "; ".join(x for x in (",".join(e.fields), e.reason, e.detail) if x)
+        cells = [who, e.action, e.target or "", e.result, note]
+        table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M:%S}", *(escape(c) for c in cells))
     console.print(table)
