@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from lingxi import __version__
+from lingxi.cli import audit as audit_cmd
 from lingxi.cli import load as load_cmd
 from lingxi.cli import pipeline as pipeline_cmd
 from lingxi.cli import sim as sim_cmd
 from lingxi.cli import status as status_cmd
+from lingxi.cli import user as user_cmd
 from lingxi.cli.context import STATE, console, friendly_errors, settings
 from lingxi.config import Settings
 
@@ -87,6 +89,8 @@ load_cmd.register(app)
 status_cmd.register(app)
 pipeline_cmd.register(app)
 sim_cmd.register(app)
+user_cmd.register(app)
+audit_cmd.register(app)
 
 if __name__ == "__main__":
     app()
