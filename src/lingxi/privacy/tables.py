@@ -1,0 +1,104 @@
+"""Operational-store tables of the privacy capability (migration 0003), on the shared declarative `Base`.
+
+- `lx_consent_event`: the consent ledger. Append-only: database triggers refuse every UPDATE and
+  DELETE except one, the one-way pseudonymisation an erasure performs (the customer id becomes an
+  `erased:` reference, nothing else changes), and the retention purge of rows already pseudonymised.
+- `lx_erasure`: one tombstone per erased customer, holding only the keyed reference; imports and
+  restores consult it so an erased customer does not come back.
+- `lx_dsr_request`: data-subject requests and their receipts, by reference, never by customer id.
+- `lx_correction`: corrections waiting for (or applied at) the next lake snapshot.
+
+The customer is named by `subject_ref` wherever a record must outlive an erasure: a keyed hash (HMAC
+with LINGXI_HASH_KEY) of the customer id, so whoever holds the key can find a customer's evidence and
+nobody else can reverse it (customer numbers are short enough to enumerate, so a plain hash would not do).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lingxi.privacy.identifiers import keyed_hash
+from lingxi.store.tables import Base
+
+#: Prefix of the customer id of a pseudonymised ledger row; the triggers of migration 0003 test it.
+ERASED_PREFIX = "erased:"
+
+
+def subject_ref(customer_id: str, hash_key: str) -> str:
+    """The pseudonymous reference of a customer: stable, keyed, 64 hex digits (audit targets, tombstones)."""
+    return keyed_hash(f"lingxi-subject:{customer_id}", hash_key)
+
+
+def audit_target(customer_id: str, hash_key: str) -> str:
+    """How audit entries written by the privacy capability name a customer (never by the raw id)."""
+    return f"subject:{subject_ref(customer_id, hash_key)}"
+
+
+_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+
+class ConsentEventRow(Base):
+    """One grant or withdrawal, exactly as the customer gave it. Never changed; see the module docstring."""
+
+    __tablename__ = "lx_consent_event"
+    __table_args__ = (Index("ix_lx_consent_event_subject", "customer_id", "purpose", "channel", "occurred_at"),)
+
+    seq: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)  # arrival order, tie-breaker
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)  # public id returned to the caller
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(80))  # `erased:<ref>` after an erasure
+    purpose: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, when the customer acted
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, when Lingxi stored it
+    actor: Mapped[str] = mapped_column(String(128))
+    notice_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    evidence: Mapped[str | None] = mapped_column(String(256), nullable=True)  # UI element, script id, extract row
+
+
+class Erasure(Base):
+    """Tombstone of an erased customer: only the keyed reference, when, and which request."""
+
+    __tablename__ = "lx_erasure"
+
+    subject_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(32))
+    erased_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DsrRequest(Base):
+    """A data-subject request (export, correction, deletion) and its receipt."""
+
+    __tablename__ = "lx_dsr_request"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # export, correction, deletion
+    subject_ref: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # done, failed
+    actor: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Correction(Base):
+    """A corrected value for one column of one customer's lake rows, applied when the dataset is next rewritten."""
+
+    __tablename__ = "lx_correction"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("lx_dsr_request.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    dataset: Mapped[str] = mapped_column(String(64))
+    column: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)  # text form; cast to the column's type
+    status: Mapped[str] = mapped_column(String(16))  # pending, applied
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    applied_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
