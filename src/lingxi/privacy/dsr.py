@@ -1,0 +1,598 @@
+"""Data-subject requests (PIPL arts. 45-47): export, correction and erasure across every store, with receipts.
+
+What each request does, store by store (docs/privacy.md has the reasoning):
+
+- lake, every dataset with `customer_id`: export reads the rows (and anonymous events on the
+  customer's devices); correction records an overlay, applied when the dataset is next rewritten;
+  erasure publishes a new version without the rows (one pointer update) and removes superseded
+  folders that held them;
+- lake quarantine: erasure removes rows carrying any of the customer's identifiers, file by file;
+- consent ledger: exported; erasure pseudonymises it (`erased:<ref>`), kept 3 years as evidence;
+- other operational rows (RM books, pending corrections): exported; erasure deletes them;
+- audit log: exported; every request is audited, and entries are never changed.
+
+A receipt (request id, the customer's keyed reference, what was done per store, time, actor) is stored
+in `lx_dsr_request` and returned. Nothing stored about a request names the customer in clear, so the
+receipt outlives the erasure it proves. Erasure is resumable: running it again finishes what a crash left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlglot import exp
+
+from lingxi.auth import audit
+from lingxi.auth.audit import Action, AuditQuery, Who
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.privacy import consent
+from lingxi.privacy.identifiers import keyed_hash
+from lingxi.privacy.tables import (
+    ERASED_PREFIX,
+    ConsentEventRow,
+    Correction,
+    DsrRequest,
+    Erasure,
+    audit_target,
+    subject_ref,
+)
+from lingxi.schema.contract import TABLES
+from lingxi.store.lake import QUARANTINE, Lake, Snapshot
+from lingxi.store.tables import AuditEntry, DatasetVersion, UserCustomer
+
+EXPORT_FORMAT = "lingxi.dsr.export/1"
+CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)  # COMPLIANCE.md: consent evidence kept >= 3 years
+#: audit.Action has no data-subject-request action yet; erasure and correction are logged as consent changes
+#: (an erasure does pseudonymise the ledger) until the lead adds one.
+DSR_ACTION = Action.CONSENT_CHANGE
+#: Raw identifiers a correction may carry, hashed into the contract column like the loader does.
+HASHED_INPUTS = {"phone": ("phone_hash", "hash_phone"), "id_no": ("id_no_hash", "hash_id_no")}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of a request: what was done in each store. Names the customer only by keyed reference."""
+
+    request_id: str
+    kind: str
+    subject_ref: str
+    actor: str
+    completed_at: datetime
+    stores: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "kind": self.kind,
+            "subject_ref": self.subject_ref,
+            "actor": self.actor,
+            "completed_at": self.completed_at.isoformat(),
+            "stores": self.stores,
+        }
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _open_request(store: Engine, kind: str, ref: str, actor: Who, at: datetime) -> str:
+    """Record the request before any work, so a crash leaves a `running` request to finish or investigate."""
+    request_id = secrets.token_hex(8)
+    with store.begin() as conn:
+        conn.execute(
+            insert(DsrRequest).values(
+                id=request_id,
+                kind=kind,
+                status="running",
+                subject_ref=ref,
+                actor=actor.actor,
+                requested_at=at,
+                receipt={},
+            )
+        )
+    return request_id
+
+
+def _close_request(store: Engine, receipt: Receipt, *, action: Action, detail: str) -> Receipt:
+    with store.begin() as conn:
+        conn.execute(
+            update(DsrRequest)
+            .where(DsrRequest.id == receipt.request_id)
+            .values(status="done", completed_at=receipt.completed_at, receipt=_jsonable(receipt.as_dict()))
+        )
+        audit.append(
+            conn,
+            action,
+            Who(receipt.actor),
+            target=f"subject:{receipt.subject_ref}",
+            reason="DATA_SUBJECT_REQUEST",
+            detail=f"{receipt.kind} {receipt.request_id}: {detail}",
+            now=receipt.completed_at,
+        )
+    return receipt
+
+
+def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
+    """The stored receipts of a customer's requests, oldest first (found by reference, so also after erasure)."""
+    with store.connect() as conn:
+        rows = (
+            conn.execute(
+                select(DsrRequest)
+                .where(DsrRequest.subject_ref == subject_ref(customer_id, hash_key))
+                .order_by(DsrRequest.requested_at)
+            )
+            .scalars()
+            .all()
+        )
+    return [
+        Receipt(r.id, r.kind, r.subject_ref, r.actor, r.completed_at or r.requested_at, r.receipt.get("stores", {}))
+        for r in rows
+    ]
+
+
+# --- reading a customer's lake rows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A customer and the identifiers that point at them in the lake (found before anything is erased)."""
+
+    customer_id: str
+    identifiers: frozenset[str]  # customer id, phone and ID-number hashes, identity values
+    devices: frozenset[str]  # device ids: anonymous events on them are the customer's too
+
+
+def find_subject(lake: Lake, engine: DuckDBEngine, customer_id: str) -> Subject:
+    """The customer's identifiers from the `customers` and `identities` datasets (empty if not loaded)."""
+    found, devices = {customer_id}, set()
+    for row in _lake_rows(lake, engine, Subject(customer_id, frozenset(), frozenset()), ["customers", "identities"]):
+        for name in ("phone_hash", "id_no_hash", "id_value"):
+            if row.get(name):
+                found.add(str(row[name]))
+        if row.get("id_type") == "device_id":
+            devices.add(str(row["id_value"]))
+    return Subject(customer_id, frozenset(found), frozenset(devices))
+
+
+def _lake_rows(lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
+    return [r for rows in lake_records(lake, engine, who, only).values() for r in rows]
+
+
+def lake_records(
+    lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every published dataset's rows about the customer, by dataset (DuckDB over the current snapshot)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in lake.register(engine, only):
+        columns = set(engine.run(f'SELECT * FROM "{name}" LIMIT 0', label=f"columns of {name}").column_names)
+        if "customer_id" not in columns:
+            continue
+        condition: exp.Condition = exp.column("customer_id").eq(exp.Literal.string(who.customer_id))
+        if who.devices:
+            for col in sorted({"anonymous_id", "device_id"} & columns):
+                linked = exp.column(col).isin(*(exp.Literal.string(d) for d in sorted(who.devices)))
+                condition = exp.or_(condition, exp.and_(exp.column("customer_id").is_(exp.null()), linked))
+        query = exp.select("*").from_(exp.to_identifier(name, quoted=True)).where(condition)
+        out[name] = [_jsonable(r) for r in engine.run(query, label=f"{name} rows of a customer").to_pylist()]
+    return out
+
+
+# --- export --------------------------------------------------------------------------------------------------
+
+
+def export_customer(
+    lake: Lake, engine: DuckDBEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
+) -> tuple[dict[str, Any], Receipt]:
+    """Everything Lingxi holds on a customer as one JSON-ready document (R15, R16), and the request's receipt.
+
+    The document carries each lake column's description, PI class and purpose, so it can be read and
+    re-imported without Lingxi's source (portability).
+    """
+    requested_at = _now(now)
+    who = find_subject(lake, engine, customer_id)
+    lake_part = lake_records(lake, engine, who)
+    store = lake.store
+    state = consent.current_consent(store, customer_id)
+    targets = [customer_id, audit_target(customer_id, hash_key)]
+    entries = sorted(
+        (e for t in targets for e in audit.search(store, AuditQuery(target=t, limit=1000))), key=lambda e: e.seq
+    )
+    with store.connect() as conn:
+        books = conn.execute(select(UserCustomer.user_id).where(UserCustomer.customer_id == customer_id)).all()
+        fixes = conn.execute(select(Correction).where(Correction.customer_id == customer_id)).all()
+    ref = subject_ref(customer_id, hash_key)
+    request_id = _open_request(store, "export", ref, actor, requested_at)
+    events = [_jsonable(vars(e)) for e in consent.history(store, customer_id)]
+    document = {
+        "format": EXPORT_FORMAT,
+        "request_id": request_id,
+        "generated_at": requested_at.isoformat(),
+        "customer_id": customer_id,
+        "lake": lake_part,
+        "fields": {name: _field_notes(name) for name in lake_part},
+        "consent": {
+            "events": events,
+            "current": [_jsonable(vars(e)) for e in state.latest],
+        },
+        "audit": [_jsonable(e.as_dict()) for e in entries],
+        "operational": {
+            "lx_user_customer": [{"user_id": b.user_id} for b in books],
+            "lx_correction": [
+                {k: _jsonable(getattr(f, k)) for k in ("dataset", "column", "value", "status", "created_at")}
+                for f in fixes
+            ],
+        },
+    }
+    counts = {name: len(rows) for name, rows in lake_part.items()}
+    receipt = Receipt(
+        request_id,
+        "export",
+        ref,
+        actor.actor,
+        requested_at,
+        {
+            "lake": counts,
+            "consent_ledger": len(events),
+            "audit": len(entries),
+            "operational": len(books) + len(fixes),
+        },
+    )
+    return document, _close_request(store, receipt, action=Action.EXPORT, detail=f"{sum(counts.values())} lake rows")
+
+
+def _field_notes(dataset: str) -> dict[str, dict[str, Any]]:
+    table = TABLES.get(dataset)
+    if table is None:
+        return {}
+    return {
+        c.name: {
+            "type": c.type,
+            "description": c.description,
+            "pi_class": c.pi_class,
+            "personal": c.personal,
+            "purpose": c.purpose,
+        }
+        for c in table.columns
+    }
+
+
+# --- rewriting the lake --------------------------------------------------------------------------------------
+
+FileEdit = Callable[[Path], pa.Table | None]  # a file's new content, or None when it does not change
+
+
+def rewrite_dataset(lake: Lake, snap: Snapshot, edit: FileEdit) -> tuple[int | None, int]:
+    """Publish a new version of `snap` with `edit` applied to each file; returns (version or None, files changed).
+
+    Files that do not change are hard-linked (immutable, so sharing them is safe) into the new folder,
+    keeping their partition folders; the new version replaces the old in one pointer update, so readers
+    see the dataset before or after the change, never half of it.
+    """
+    plan = [(i, f, edit(f)) for i, part in enumerate(snap.paths) for f in sorted(part.rglob("*.parquet"))]
+    changed = sum(1 for *_, new in plan if new is not None)
+    if not changed:
+        return None, 0
+    folder, rows = lake.new_folder(snap.dataset), 0
+    for i, path, new in plan:
+        target = folder / path.parent.relative_to(snap.paths[i]) / f"p{i:04d}-{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if new is None:
+            _link(path, target)
+            rows += pq.read_metadata(target).num_rows
+        elif new.num_rows:
+            pq.write_table(new, target, compression="zstd")
+            rows += new.num_rows
+    version = lake.publish(
+        snap.dataset, folder, mode="replace", row_count=rows, contract_version=snap.contract_version, as_of=snap.as_of
+    )
+    return version, changed
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links: copy
+        shutil.copy2(source, target)
+
+
+def _rows_of(table: pa.Table, who: Subject) -> pa.ChunkedArray | pa.Array:
+    """Boolean mask of the rows about the customer (their id, or anonymous rows on their devices)."""
+    names = table.column_names
+    mask = pc.fill_null(pc.equal(table["customer_id"], who.customer_id), False)
+    if who.devices:
+        devices = pa.array(sorted(who.devices), pa.string())
+        for col in ("anonymous_id", "device_id"):
+            if col in names:
+                linked = pc.and_(pc.is_null(table["customer_id"]), pc.is_in(table[col], value_set=devices))
+                mask = pc.or_(mask, pc.fill_null(linked, False))
+    return mask
+
+
+def _without(who: Subject) -> FileEdit:
+    def edit(path: Path) -> pa.Table | None:
+        if "customer_id" not in pq.read_schema(path).names:
+            return None
+        table = pq.read_table(path)
+        mask = _rows_of(table, who)
+        return table.filter(pc.invert(mask)) if pc.any(mask).as_py() else None
+
+    return edit
+
+
+def _folders_of(lake: Lake, dataset: str) -> set[Path]:
+    with lake.store.connect() as conn:
+        parts = conn.execute(select(DatasetVersion.parts).where(DatasetVersion.dataset == dataset)).scalars().all()
+    return {lake.root / p for ps in parts for p in ps}
+
+
+def _scrub_quarantine(lake: Lake, who: Subject) -> dict[str, int]:
+    """Remove quarantined rows that carry any of the customer's identifiers (as a value or inside raw JSON)."""
+    files = rows = 0
+    needles = sorted(who.identifiers)
+    for path in sorted((lake.root / QUARANTINE).rglob("*.parquet")):
+        table = pq.read_table(path)
+        hit = pa.array([False] * table.num_rows)
+        for name in table.column_names:
+            if pa.types.is_string(table.schema.field(name).type):
+                col = pc.fill_null(table[name], "")
+                for needle in needles:
+                    found = pc.or_(pc.equal(col, needle), pc.match_substring(col, json.dumps(needle)))
+                    hit = pc.or_(hit, found)
+        removed = pc.sum(hit).as_py() or 0
+        if removed:
+            kept = table.filter(pc.invert(hit))
+            tmp = path.with_suffix(".tmp")
+            pq.write_table(kept, tmp, compression="zstd")
+            os.replace(tmp, path)  # atomic: a reader sees the old file or the new one
+            files, rows = files + 1, rows + removed
+    return {"files_rewritten": files, "rows_removed": rows}
+
+
+# --- erasure -------------------------------------------------------------------------------------------------
+
+
+def erase_customer(
+    lake: Lake,
+    engine: DuckDBEngine,
+    customer_id: str,
+    *,
+    actor: Who,
+    hash_key: str,
+    now: datetime | None = None,
+    remove_superseded: bool = True,
+) -> Receipt:
+    """Erase a customer from every store (R18) and return the receipt; see the table in the module docstring.
+
+    The operational store goes first, in one transaction: the tombstone (so no import brings the customer
+    back while the lake is rewritten), the ledger pseudonymised, other rows deleted. Then each lake dataset
+    is republished without the customer, and superseded folders holding their rows are removed (a query
+    that resolved an older version before the erasure and opens its files afterwards fails and must be
+    retried). Running it again after a crash finishes the job.
+    """
+    at, store = _now(now), lake.store
+    ref = subject_ref(customer_id, hash_key)
+    who = find_subject(lake, engine, customer_id)
+    request_id = _open_request(store, "deletion", ref, actor, at)
+    with store.begin() as conn:
+        if conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == ref)).first() is None:
+            conn.execute(insert(Erasure).values(subject_ref=ref, request_id=request_id, erased_at=at))
+        keys = conn.execute(
+            select(ConsentEventRow.seq, ConsentEventRow.idempotency_key).where(
+                ConsentEventRow.customer_id == customer_id
+            )
+        ).all()
+        for seq, key in keys:  # the app's key may embed the customer id, so it is hashed too
+            conn.execute(
+                update(ConsentEventRow)
+                .where(ConsentEventRow.seq == seq)
+                .values(customer_id=ERASED_PREFIX + ref, idempotency_key=ERASED_PREFIX + keyed_hash(key, hash_key))
+            )
+        books = conn.execute(delete(UserCustomer).where(UserCustomer.customer_id == customer_id)).rowcount
+        fixes = conn.execute(delete(Correction).where(Correction.customer_id == customer_id)).rowcount
+        by_raw_id = conn.execute(select(func.count()).where(AuditEntry.target == customer_id)).scalar_one()
+    lake_done: dict[str, Any] = {}
+    for snap in lake.snapshots():
+        version, files = rewrite_dataset(lake, snap, _without(who))
+        current = lake.snapshot(snap.dataset)
+        gone = 0
+        if remove_superseded and current is not None:
+            for folder in sorted(_folders_of(lake, snap.dataset) - set(current.paths)):
+                if folder.exists() and any(_without(who)(f) is not None for f in folder.rglob("*.parquet")):
+                    shutil.rmtree(folder)
+                    gone += 1
+        if version is not None or gone:
+            removed = snap.row_count - current.row_count if version is not None and current else 0
+            lake_done[snap.dataset] = {
+                "rows_removed": removed,
+                "version": version,
+                "files_rewritten": files,
+                "superseded_folders_removed": gone,
+            }
+    stores = {
+        "lake": lake_done,
+        "quarantine": _scrub_quarantine(lake, who),
+        "consent_ledger": {
+            "events_pseudonymised": len(keys),
+            "evidence_kept_until": (at + CONSENT_EVIDENCE_RETENTION).date().isoformat(),
+        },
+        "operational": {"lx_user_customer": books, "lx_correction": fixes},
+        "audit": {"entries_naming_raw_id": by_raw_id, "kept": "append-only, retained as legally required logs"},
+        "tombstone": {"lx_erasure": ref},
+    }
+    receipt = Receipt(request_id, "deletion", ref, actor.actor, _now(now), stores)
+    return _close_request(store, receipt, action=DSR_ACTION, detail=f"{len(lake_done)} datasets rewritten")
+
+
+def is_erased(store: Engine, customer_id: str, hash_key: str) -> bool:
+    """Whether the customer has an erasure tombstone (loaders and restores must drop their rows)."""
+    with store.connect() as conn:
+        ref = subject_ref(customer_id, hash_key)
+        return conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == ref)).first() is not None
+
+
+def purge_expired_evidence(store: Engine, *, now: datetime | None = None) -> int:
+    """Delete pseudonymised consent evidence older than the retention period; returns how many events."""
+    cutoff = _now(now) - CONSENT_EVIDENCE_RETENTION
+    with store.begin() as conn:
+        return int(
+            conn.execute(
+                delete(ConsentEventRow).where(
+                    ConsentEventRow.customer_id.like(ERASED_PREFIX + "%"), ConsentEventRow.occurred_at < cutoff
+                )
+            ).rowcount
+        )
+
+
+# --- correction ----------------------------------------------------------------------------------------------
+
+
+def correct_customer(
+    lake: Lake,
+    customer_id: str,
+    changes: Mapping[str, str | None],
+    *,
+    actor: Who,
+    hash_key: str,
+    now: datetime | None = None,
+    apply_now: bool = True,
+) -> Receipt:
+    """Record a correction of the customer's `customers` columns (R17) and apply it to the lake.
+
+    `changes` maps contract column names to new values as text (None clears); `phone` and `id_no` take
+    the raw number, normalised and hashed into `phone_hash` / `id_no_hash` as the loader does. No
+    operational table holds these fields today, so the lake is where the correction lands: as an
+    overlay that `apply_corrections` writes into a new snapshot now (`apply_now`) and again after every
+    later load until the bank's own extract carries the corrected value.
+    """
+    at = _now(now)
+    table, problems, values = TABLES["customers"], [], {}
+    for name, value in changes.items():
+        column_name, normaliser = HASHED_INPUTS.get(name, (name, None))
+        if normaliser is not None and value is not None:
+            normalised = NORMALISERS[normaliser](value)
+            if normalised is None:
+                problems.append(f"`{name}`: not a valid value")
+                continue
+            value = keyed_hash(normalised, hash_key)
+        if column_name not in table.column_names or column_name == "customer_id":
+            problems.append(f"`{name}`: not a correctable column of `customers`")
+            continue
+        column = table.column(column_name)
+        if value is not None and column.allowed and value not in column.allowed:
+            problems.append(f"`{name}`: must be one of {', '.join(column.allowed)}")
+        elif value is not None and not _castable(value, column.arrow_type):
+            problems.append(f"`{name}`: `{value}` is not a valid {column.type}")
+        values[column_name] = value
+    if problems or not values:
+        raise SpecError("correction", problems or ["no changes given"], hint="see docs/data-contract.md#customers")
+    ref = subject_ref(customer_id, hash_key)
+    request_id = _open_request(lake.store, "correction", ref, actor, at)
+    with lake.store.begin() as conn:
+        for column_name, value in values.items():
+            conn.execute(
+                insert(Correction).values(
+                    request_id=request_id,
+                    customer_id=customer_id,
+                    dataset="customers",
+                    column=column_name,
+                    value=value,
+                    status="pending",
+                    created_at=at,
+                )
+            )
+    applied = apply_corrections(lake, now=now) if apply_now else {}
+    stores = {
+        "lake": {"overlay": sorted(values), "applied_version": applied.get("customers")},
+        "operational": {"rows_changed": 0, "note": "no operational table holds these fields"},
+    }
+    receipt = Receipt(request_id, "correction", ref, actor.actor, _now(now), stores)
+    return _close_request(lake.store, receipt, action=DSR_ACTION, detail=f"fields {','.join(sorted(values))}")
+
+
+def _castable(value: str, arrow_type: pa.DataType) -> bool:
+    try:
+        pa.array([value], pa.string()).cast(arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def apply_corrections(lake: Lake, *, now: datetime | None = None) -> dict[str, int | None]:
+    """Write pending corrections into new snapshots; returns the version published per dataset (None: no change).
+
+    Run after each load (the pipeline's next snapshot): a correction is re-applied to every version
+    that still carries the old value, and is `settled` once the bank's extract agrees with it.
+    """
+    with lake.store.connect() as conn:
+        open_rows = conn.execute(select(Correction).where(Correction.status != "settled")).scalars().all()
+    published: dict[str, int | None] = {}
+    for dataset in sorted({c.dataset for c in open_rows}):
+        snap = lake.snapshot(dataset)
+        todo = [c for c in open_rows if c.dataset == dataset and snap and c.applied_version != snap.version]
+        if snap is None or not todo:
+            continue
+        matched: set[int] = set()
+        changed: set[int] = set()
+        version, _ = rewrite_dataset(lake, snap, _corrected(todo, matched, changed))
+        published[dataset] = version
+        with lake.store.begin() as conn:
+            for c in todo:
+                if c.id in changed:
+                    values = {"status": "applied", "applied_version": version, "applied_at": _now(now)}
+                elif c.id in matched:  # the snapshot already holds the corrected value
+                    values = {"status": "settled", "applied_version": snap.version, "applied_at": _now(now)}
+                else:
+                    continue  # the customer is not in this snapshot yet: keep waiting
+                conn.execute(update(Correction).where(Correction.id == c.id).values(**values))
+    return published
+
+
+def _corrected(todo: list[Correction], matched: set[int], changed: set[int]) -> FileEdit:
+    def edit(path: Path) -> pa.Table | None:
+        table = pq.read_table(path)
+        if "customer_id" not in table.column_names:
+            return None
+        touched = False
+        for c in todo:
+            if c.column not in table.column_names:
+                continue
+            mask = pc.fill_null(pc.equal(table["customer_id"], c.customer_id), False)
+            if not pc.any(mask).as_py():
+                continue
+            matched.add(c.id)
+            col = table[c.column]
+            value = pa.scalar(None, col.type) if c.value is None else pa.array([c.value]).cast(col.type)[0]
+            same = pc.is_null(col) if c.value is None else pc.fill_null(pc.equal(col, value), False)
+            if pc.any(pc.and_(mask, pc.invert(same))).as_py():
+                index = table.column_names.index(c.column)
+                table = table.set_column(index, table.field(index), pc.if_else(mask, value, col))
+                changed.add(c.id)
+                touched = True
+        return table if touched else None
+
+    return edit
