@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,8 +38,9 @@ from sqlglot import exp
 from lingxi.auth import audit
 from lingxi.auth.audit import Action, AuditQuery, Who
 from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import SpecError
 from lingxi.privacy import consent
-from lingxi.privacy.identifiers import keyed_hash
+from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import (
     ERASED_PREFIX,
     ConsentEventRow,
