@@ -236,14 +236,18 @@ def test_random_histories_match_a_reference_model(sqlite_store: sqlalchemy.Engin
 # --- import from the synthetic bank (shared with test_dsr) -----------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic bank (500 customers, 30 days), generated once per test process."""
+def make_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic bank (500 customers, 30 days)."""
     from lingxi.sim import SimConfig, generate
 
     out = tmp_path_factory.mktemp("bank")
     generate(out, SimConfig(customers=500, days=30, seed=11, hash_key=KEY))
     return out
+
+
+@pytest.fixture(scope="session")
+def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_bank(tmp_path_factory)
 
 
 def load_bank(store: sqlalchemy.Engine, root: Path, extracts: Path) -> Lake:

@@ -141,15 +141,9 @@ def _close_request(store: Engine, receipt: Receipt, *, action: Action, detail: s
 def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
     """The stored receipts of a customer's requests, oldest first (found by reference, so also after erasure)."""
     with store.connect() as conn:
-        rows = (
-            conn.execute(
-                select(DsrRequest)
-                .where(DsrRequest.subject_ref == subject_ref(customer_id, hash_key))
-                .order_by(DsrRequest.requested_at)
-            )
-            .scalars()
-            .all()
-        )
+        ref = subject_ref(customer_id, hash_key)
+        stmt = select(DsrRequest).where(DsrRequest.subject_ref == ref).order_by(DsrRequest.requested_at)
+        rows = conn.execute(stmt).all()
     return [
         Receipt(r.id, r.kind, r.subject_ref, r.actor, r.completed_at or r.requested_at, r.receipt.get("stores", {}))
         for r in rows
@@ -357,7 +351,7 @@ def _scrub_quarantine(lake: Lake, who: Subject) -> dict[str, int]:
     needles = sorted(who.identifiers)
     for path in sorted((lake.root / QUARANTINE).rglob("*.parquet")):
         table = pq.read_table(path)
-        hit = pa.array([False] * table.num_rows)
+        hit = pa.array([False] * table.num_rows, pa.bool_())
         for name in table.column_names:
             if pa.types.is_string(table.schema.field(name).type):
                 col = pc.fill_null(table[name], "")
@@ -457,16 +451,19 @@ def is_erased(store: Engine, customer_id: str, hash_key: str) -> bool:
 
 
 def purge_expired_evidence(store: Engine, *, now: datetime | None = None) -> int:
-    """Delete pseudonymised consent evidence older than the retention period; returns how many events."""
+    """Delete pseudonymised consent evidence of customers erased more than the retention period ago.
+
+    The period runs from the erasure (the end of the processing the consent justified), not from each
+    event, so evidence is available for three years after the customer left. Returns the events deleted.
+    """
     cutoff = _now(now) - CONSENT_EVIDENCE_RETENTION
+    deleted = 0
     with store.begin() as conn:
-        return int(
-            conn.execute(
-                delete(ConsentEventRow).where(
-                    ConsentEventRow.customer_id.like(ERASED_PREFIX + "%"), ConsentEventRow.occurred_at < cutoff
-                )
-            ).rowcount
-        )
+        refs = conn.execute(select(Erasure.subject_ref).where(Erasure.erased_at < cutoff)).scalars().all()
+        for ref in refs:
+            stmt = delete(ConsentEventRow).where(ConsentEventRow.customer_id == ERASED_PREFIX + ref)
+            deleted += conn.execute(stmt).rowcount
+    return deleted
 
 
 # --- correction ----------------------------------------------------------------------------------------------
@@ -550,7 +547,7 @@ def apply_corrections(lake: Lake, *, now: datetime | None = None) -> dict[str, i
     that still carries the old value, and is `settled` once the bank's extract agrees with it.
     """
     with lake.store.connect() as conn:
-        open_rows = conn.execute(select(Correction).where(Correction.status != "settled")).scalars().all()
+        open_rows = conn.execute(select(Correction).where(Correction.status != "settled")).all()
     published: dict[str, int | None] = {}
     for dataset in sorted({c.dataset for c in open_rows}):
         snap = lake.snapshot(dataset)
@@ -573,7 +570,7 @@ def apply_corrections(lake: Lake, *, now: datetime | None = None) -> dict[str, i
     return published
 
 
-def _corrected(todo: list[Correction], matched: set[int], changed: set[int]) -> FileEdit:
+def _corrected(todo: list[Any], matched: set[int], changed: set[int]) -> FileEdit:
     def edit(path: Path) -> pa.Table | None:
         table = pq.read_table(path)
         if "customer_id" not in table.column_names:

@@ -1,0 +1,232 @@
+"""Data-subject requests on a small synthetic bank: export completeness, erasure from every store, corrections."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy
+from sqlalchemy import MetaData, insert, select, text
+
+from lingxi.auth.audit import Who
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import SpecError
+from lingxi.ingest.load import LoadOptions, load
+from lingxi.privacy import consent, dsr
+from lingxi.privacy.identifiers import keyed_hash
+from lingxi.privacy.tables import ERASED_PREFIX, subject_ref
+from lingxi.schema import TABLES
+from lingxi.store import Lake
+from lingxi.store.tables import User, UserCustomer
+
+from .. import factories
+from .test_consent import KEY, load_bank, make_bank
+
+STAFF = Who("dpo.li", "approver")
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_bank(tmp_path_factory)
+
+
+def pick_customer(extracts: Path) -> dict[str, Any]:
+    """A customer with a unique name, both hashes, a device identity and consent history (the hardest case)."""
+    customers = pq.read_table(extracts / "customers").to_pylist()
+    names = Counter(c["name"] for c in customers)
+    identities = pq.read_table(extracts / "identities").to_pylist()
+    devices = {i["customer_id"] for i in identities if i["id_type"] == "device_id"}
+    consents = {r["customer_id"] for r in pq.read_table(extracts / "consent_events").to_pylist()}
+    events = Counter(r["customer_id"] for r in pq.read_table(extracts / "events", columns=["customer_id"]).to_pylist())
+    for c in customers:
+        cid = c["customer_id"]
+        if names[c["name"]] == 1 and c["phone_hash"] and c["id_no_hash"] and cid in devices and cid in consents:
+            if events[cid]:
+                return c
+    raise AssertionError("no suitable customer in the synthetic bank")
+
+
+@pytest.fixture
+def bank(store: sqlalchemy.Engine, tmp_path: Path, bank_extracts: Path) -> tuple[Lake, dict[str, Any]]:
+    """The bank loaded, its consents imported, and the chosen customer seeded into every other store."""
+    lake = load_bank(store, tmp_path / "lake", bank_extracts)
+    x = pick_customer(bank_extracts)
+    cid = x["customer_id"]
+    # a second transactions load: one good row (a second lake folder) and one bad row (the quarantine)
+    rows = factories.transactions(2, [cid], seed=5, start=900_000)
+    rows[1]["amount"] = "lots"
+    with DuckDBEngine(threads=1) as engine:
+        options = LoadOptions("transactions", factories.write_csv(tmp_path / "t.csv", rows), max_bad=1.0, hash_key=KEY)
+        assert load(lake, engine, options).rows_quarantined == 1
+        consent.import_lake_consents(lake, engine, actor=Who("cli:test"), hash_key=KEY)
+    consent.record_consent(
+        store,
+        customer_id=cid,
+        purpose="marketing",
+        channel="push",
+        status="withdrawn",
+        source="app",
+        occurred_at=NOW,
+        idempotency_key=f"{cid}-push-off",
+        actor=Who("app"),
+        hash_key=KEY,
+        now=NOW,
+    )
+    with store.begin() as conn:
+        user_id = conn.execute(
+            insert(User)
+            .values(
+                username="rm.a",
+                display_name="RM",
+                role="branch_rm",
+                branch_id="BR01",
+                password_hash="x",
+                password_changed_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            .returning(User.id)
+        ).scalar_one()
+        conn.execute(insert(UserCustomer).values(user_id=user_id, customer_id=cid))
+    dsr.correct_customer(
+        lake, cid, {"address": "浙江省杭州市西湖区新地址 9 号"}, actor=STAFF, hash_key=KEY, apply_now=False
+    )
+    return lake, x
+
+
+def lake_hits(root: Path, needles: list[str]) -> list[str]:
+    """Every Parquet file under the lake (all folders, every version, the quarantine) that holds a needle."""
+    hits = []
+    for path in sorted(root.rglob("*.parquet")):
+        table = pq.read_table(path)
+        for name in table.column_names:
+            for value in table[name].to_pylist():
+                if isinstance(value, str) and any(n in value for n in needles):
+                    hits.append(f"{path.relative_to(root)}:{name}")
+                    break
+    return hits
+
+
+def store_hits(store: sqlalchemy.Engine, needles: list[str]) -> list[str]:
+    """Every row of every operational table (reflected, so tables added later are searched too) holding a needle."""
+    meta = MetaData()
+    meta.reflect(store)
+    hits = []
+    with store.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)).all():
+                if any(n in str(tuple(row)) for n in needles):
+                    hits.append(f"{table.name}: {tuple(row)}")
+    return hits
+
+
+def test_export_holds_everything_held_on_the_customer(bank: tuple[Lake, dict[str, Any]], bank_extracts: Path) -> None:
+    lake, x = bank
+    cid = x["customer_id"]
+    with DuckDBEngine(threads=1) as engine:
+        document, receipt = dsr.export_customer(lake, engine, cid, actor=STAFF, hash_key=KEY, now=NOW)
+    document = json.loads(json.dumps(document, ensure_ascii=False))  # machine-readable as promised
+    assert document["format"] == dsr.EXPORT_FORMAT and document["customer_id"] == cid
+    for name, table in TABLES.items():
+        if "customer_id" not in table.column_names:
+            continue
+        expected = [r for r in pq.read_table(bank_extracts / name).to_pylist() if r["customer_id"] == cid]
+        got = [r for r in document["lake"][name] if r["customer_id"] == cid]
+        assert len(got) == len(expected) + (1 if name == "transactions" else 0), name  # + the extra load's good row
+        for column in table.columns:  # every collected field is there, with its class and purpose
+            assert document["fields"][name][column.name]["pi_class"] == column.pi_class
+            assert all(column.name in r for r in got)
+    assert document["lake"]["customers"][0]["name"] == x["name"]
+    ledger = consent.history(lake.store, cid)
+    assert len(document["consent"]["events"]) == len(ledger) > 1
+    assert {e["detail"] for e in document["audit"]} >= {"marketing/push: withdrawn"}
+    assert document["operational"]["lx_user_customer"] and document["operational"]["lx_correction"]
+    assert receipt.kind == "export" and receipt.subject_ref == subject_ref(cid, KEY)
+    assert sorted(r.kind for r in dsr.receipts(lake.store, cid, KEY)) == ["correction", "export"]
+
+
+def test_deletion_leaves_only_tombstones_in_every_store(bank: tuple[Lake, dict[str, Any]]) -> None:
+    lake, x = bank
+    store, cid = lake.store, x["customer_id"]
+    needles = [cid, x["name"], x["phone_hash"], x["id_no_hash"]]
+    assert lake_hits(lake.root, needles) and store_hits(store, [cid])  # the search finds them before
+    other = "C000000001" if cid != "C000000001" else "C000000002"
+    before_other = consent.current_consent(store, other)
+    ledger_events = len(consent.history(store, cid))
+    customers_before = lake.snapshot("customers")
+    with DuckDBEngine(threads=1) as engine:
+        receipt = dsr.erase_customer(lake, engine, cid, actor=STAFF, hash_key=KEY, now=NOW)
+        assert lake_hits(lake.root, needles) == []
+        assert store_hits(store, needles) == []
+        # what is left is tombstones: the keyed reference, the pseudonymised evidence, the receipt
+        ref = subject_ref(cid, KEY)
+        with store.connect() as conn:
+            assert conn.execute(text("SELECT subject_ref FROM lx_erasure")).scalars().all() == [ref]
+            kept = conn.execute(
+                text(f"SELECT count(*) FROM lx_consent_event WHERE customer_id = '{ERASED_PREFIX}{ref}'")
+            )
+            assert kept.scalar_one() == ledger_events
+        stores = receipt.stores
+        assert stores["consent_ledger"]["events_pseudonymised"] == ledger_events
+        assert stores["lake"]["customers"]["rows_removed"] == 1 and stores["quarantine"]["rows_removed"] == 1
+        assert stores["lake"]["transactions"]["superseded_folders_removed"] == 2
+        assert stores["operational"] == {"lx_user_customer": 1, "lx_correction": 1}
+        assert stores["audit"]["entries_naming_raw_id"] == 0
+        assert sorted(r.kind for r in dsr.receipts(store, cid, KEY)) == ["correction", "deletion"]
+        assert dsr.is_erased(store, cid, KEY)
+        # everyone else is untouched, and readers see a whole new version
+        after = lake.snapshot("customers")
+        assert after is not None and customers_before is not None
+        assert (after.version, after.row_count) == (customers_before.version + 1, customers_before.row_count - 1)
+        assert consent.current_consent(store, other) == before_other
+        lake.register(engine)
+        assert (
+            engine.run(f"SELECT count(*) AS n FROM customers WHERE customer_id = '{cid}'", label="t")["n"][0].as_py()
+            == 0
+        )
+        # an old extract cannot bring the customer back into the ledger; a second run changes nothing
+        again = consent.import_lake_consents(lake, engine, actor=Who("cli:test"), hash_key=KEY)
+        assert again.inserted == 0
+        assert dsr.erase_customer(lake, engine, cid, actor=STAFF, hash_key=KEY).stores["lake"] == {}
+    assert store_hits(store, needles) == []
+
+
+def test_pseudonymised_evidence_is_purged_after_three_years(bank: tuple[Lake, dict[str, Any]]) -> None:
+    lake, x = bank
+    with DuckDBEngine(threads=1) as engine:
+        dsr.erase_customer(lake, engine, x["customer_id"], actor=STAFF, hash_key=KEY, now=NOW)
+    other = next(
+        c for c in consent.current_consents(lake.store, [f"C{i:09d}" for i in range(1, 9)]).values() if c.latest
+    )
+    live = len(consent.history(lake.store, other.customer_id))
+    assert dsr.purge_expired_evidence(lake.store, now=NOW + timedelta(days=3 * 365 - 1)) == 0
+    assert dsr.purge_expired_evidence(lake.store, now=NOW + timedelta(days=3 * 365 + 1)) > 0
+    assert len(consent.history(lake.store, other.customer_id)) == live  # live evidence is never deleted
+
+
+def test_correction_reaches_the_lake_and_settles(store: sqlalchemy.Engine, tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake", store)
+    with DuckDBEngine(threads=1) as engine:
+        path = factories.write_csv(tmp_path / "c.csv", factories.customers(5))
+        load(lake, engine, LoadOptions("customers", path, hash_key=KEY))
+    receipt = dsr.correct_customer(
+        lake, "C000002", {"name": "李四", "phone": "+86 138-0013-8000"}, actor=STAFF, hash_key=KEY
+    )
+    snap = lake.snapshot("customers")
+    assert snap is not None and snap.version == 2 and receipt.stores["lake"]["applied_version"] == 2
+    rows = {r["customer_id"]: r for p in snap.paths for f in p.rglob("*.parquet") for r in pq.read_table(f).to_pylist()}
+    assert rows["C000002"]["name"] == "李四"
+    assert rows["C000002"]["phone_hash"] == keyed_hash("13800138000", KEY)
+    assert rows["C000001"]["name"] == factories.customers(5)[0]["name"]
+    assert dsr.apply_corrections(lake) == {}  # applied to the current version: nothing to do
+    with pytest.raises(SpecError) as info:
+        dsr.correct_customer(
+            lake, "C000002", {"customer_id": "X", "gender": "Q", "birth_date": "soon"}, actor=STAFF, hash_key=KEY
+        )
+    assert all(f"`{n}`" in str(info.value) for n in ("customer_id", "gender", "birth_date"))
