@@ -230,3 +230,77 @@ def test_correction_reaches_the_lake_and_settles(store: sqlalchemy.Engine, tmp_p
             lake, "C000002", {"customer_id": "X", "gender": "Q", "birth_date": "soon"}, actor=STAFF, hash_key=KEY
         )
     assert all(f"`{n}`" in str(info.value) for n in ("customer_id", "gender", "birth_date"))
+
+
+def test_cli_consent_and_dsr_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from lingxi.cli import privacy as privacy_cmd
+    from lingxi.cli.context import STATE
+    from lingxi.store import connect, migrate
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _main() -> None:
+        STATE.settings, STATE.data_dir, STATE.debug = None, None, False
+
+    privacy_cmd.register(app)
+    data = tmp_path / "data"
+    monkeypatch.setenv("LINGXI_DATA_DIR", str(data))
+    monkeypatch.delenv("LINGXI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LINGXI_HASH_KEY", raising=False)
+    store = connect(f"sqlite:///{(data / 'lingxi.db').resolve()}")
+    migrate(store)
+    lake = Lake(data / "lake", store)
+    with DuckDBEngine(threads=1) as engine:
+        load(lake, engine, LoadOptions("customers", factories.write_csv(tmp_path / "c.csv", factories.customers(3))))
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, list(args))
+        return result.exit_code, result.output
+
+    grant = (
+        "consent",
+        "record",
+        "C000001",
+        "--purpose",
+        "marketing",
+        "--channel",
+        "sms",
+        "--status",
+        "granted",
+        "--source",
+        "branch",
+        "--key",
+        "k1",
+        "--at",
+        "2026-11-02T09:00:00+08:00",
+        "--actor",
+        "rm.a",
+    )
+    code, out = run(*grant)
+    assert code == 1 and "`notice_version`" in out and "`evidence`" in out
+    code, out = run(*grant, "--notice", "2026-01", "--evidence", "paper-form-7")
+    assert code == 0 and "recorded" in out
+    assert "already recorded" in run(*grant, "--notice", "2026-01", "--evidence", "paper-form-7")[1]
+    code, out = run("consent", "show", "C000001", "--json")
+    shown = json.loads(out)
+    assert (
+        shown["decisions"]["marketing/sms"] == "ALLOWED" and shown["decisions"]["marketing/push"] == "CONSENT_MISSING"
+    )
+    assert run("consent", "import")[0] == 0  # nothing loaded: nothing imported, no error
+    code, out = run("dsr", "export", "C000001", "--out", str(tmp_path / "x.json"), "--actor", "dpo.li")
+    assert (
+        code == 0 and json.loads((tmp_path / "x.json").read_text())["lake"]["customers"][0]["customer_id"] == "C000001"
+    )
+    code, out = run("dsr", "correct", "C000001", "--set", "name=王五", "--actor", "dpo.li")
+    assert code == 0 and "customers version 2" in out
+    assert run("dsr", "correct", "C000001", "--set", "shoe_size=42")[0] == 1
+    code, out = run("dsr", "delete", "C000001", "--yes", "--actor", "dpo.li")
+    assert code == 0 and json.loads(out)["stores"]["lake"]["customers"]["rows_removed"] == 1
+    code, out = run("privacy", "inventory")
+    assert code == 0 and "| customers | name | C2 |" in out
+    assert json.loads(run("privacy", "inventory", "--json")[1])["sharing"] == []
+    store.dispose()
