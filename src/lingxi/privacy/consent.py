@@ -217,7 +217,7 @@ def record_consent(
         if not evidence:
             problems.append("`evidence`: a grant must name the affirmative act (UI element, script or reply id)")
     if problems:
-        raise SpecError("consent event", problems, hint="see docs/privacy.md#recording-consent")
+        raise SpecError("consent event", problems, hint="see docs/privacy.md, section Recording consent")
     row: dict[str, Any] = {
         "event_id": secrets.token_hex(16),
         "idempotency_key": idempotency_key,
