@@ -38,7 +38,7 @@ from sqlglot import exp
 from lingxi.auth import audit
 from lingxi.auth.audit import Action, AuditQuery, Who
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.errors import SpecError
+from lingxi.errors import SpecError, StoreError
 from lingxi.privacy import consent
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import (
@@ -302,6 +302,10 @@ def rewrite_dataset(lake: Lake, snap: Snapshot, edit: FileEdit) -> tuple[int | N
         elif new.num_rows:
             pq.write_table(new, target, compression="zstd")
             rows += new.num_rows
+    latest = lake.snapshot(snap.dataset)
+    if latest is None or latest.version != snap.version:  # a load published meanwhile: do not replace it
+        shutil.rmtree(folder)
+        raise StoreError(f"`{snap.dataset}` changed while it was being rewritten", hint="run the request again")
     version = lake.publish(
         snap.dataset, folder, mode="replace", row_count=rows, contract_version=snap.contract_version, as_of=snap.as_of
     )
