@@ -50,6 +50,7 @@ class Action(StrEnum):
     USER_CHANGE = "user_change"
     TOKEN_CHANGE = "token_change"
     AUDIT_READ = "audit_read"
+    DATA_SUBJECT_REQUEST = "data_subject_request"
 
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")

@@ -11,6 +11,7 @@ from lingxi import __version__
 from lingxi.cli import audit as audit_cmd
 from lingxi.cli import load as load_cmd
 from lingxi.cli import pipeline as pipeline_cmd
+from lingxi.cli import privacy as privacy_cmd
 from lingxi.cli import sim as sim_cmd
 from lingxi.cli import status as status_cmd
 from lingxi.cli import user as user_cmd
@@ -91,6 +92,7 @@ pipeline_cmd.register(app)
 sim_cmd.register(app)
 user_cmd.register(app)
 audit_cmd.register(app)
+privacy_cmd.register(app)
 
 if __name__ == "__main__":
     app()

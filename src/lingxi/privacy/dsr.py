@@ -58,7 +58,7 @@ EXPORT_FORMAT = "lingxi.dsr.export/1"
 CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)  # COMPLIANCE.md: consent evidence kept >= 3 years
 #: audit.Action has no data-subject-request action yet; erasure and correction are logged as consent changes
 #: (an erasure does pseudonymise the ledger) until the lead adds one.
-DSR_ACTION = Action.CONSENT_CHANGE
+DSR_ACTION = Action.DATA_SUBJECT_REQUEST
 #: Raw identifiers a correction may carry, hashed into the contract column like the loader does.
 HASHED_INPUTS = {"phone": ("phone_hash", "hash_phone"), "id_no": ("id_no_hash", "hash_id_no")}
 
