@@ -30,7 +30,7 @@ def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake
         ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x"))  # type: ignore[arg-type]
         seen = []
         results = run_pipeline(ctx, on_stage=seen.append)
-        assert [r.name for r in results] == ["load"] == [r.name for r in seen]
+        assert [r.name for r in results] == ["load", "consent"] == [r.name for r in seen]
         assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
         assert "transactions 60" in results[0].summary
         again = PipelineContext(lake=lake, engine=engine, extracts=tmp_path / "x")  # type: ignore[arg-type]
@@ -63,4 +63,14 @@ def test_the_synthetic_bank_loads_whole_through_the_pipeline(lake: Lake, tmp_pat
     }  # fmt: skip
     assert all(r.status == "published" and r.rows_quarantined == 0 for r in loaded.values())
     assert loaded["customers"].rows_valid == 1500
+    from lingxi.privacy.consent import history
+
+    some_customer = next(iter(_consenting_customers(out)))
+    assert history(lake.store, some_customer), "the consent stage fills the ledger from the lake"
     assert lake.snapshot("truth") is None  # the ground truth never enters the lake
+
+
+def _consenting_customers(out: Path) -> set[str]:
+    import pyarrow.parquet as pq
+
+    return set(pq.read_table(out / "consent_events", columns=["customer_id"]).column(0).to_pylist())

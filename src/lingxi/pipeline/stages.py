@@ -96,8 +96,21 @@ def load_extracts(ctx: PipelineContext) -> str:
     return "; ".join(parts)
 
 
+def import_consents(ctx: PipelineContext) -> str:
+    """Bring consent grants and withdrawals from the lake's `consent_events` into the consent ledger."""
+    from lingxi.auth.audit import Who
+    from lingxi.privacy.consent import import_lake_consents
+
+    report = import_lake_consents(ctx.lake, ctx.engine, actor=Who("pipeline"), hash_key=ctx.hash_key)
+    return (
+        f"{report.inserted:,} new consent events, {report.already_present:,} already in the ledger, "
+        f"{report.erased_skipped:,} of erased customers skipped"
+    )
+
+
 STAGES: list[Stage] = [
     Stage("load", "load the day's extracts into the lake", load_extracts),
+    Stage("consent", "import consent history from the lake into the consent ledger", import_consents),
 ]
 
 
