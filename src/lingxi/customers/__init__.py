@@ -11,4 +11,13 @@ from lingxi.customers.dashboard import customer_counts, freshness, quarantine, s
 from lingxi.customers.reader import LakeReader
 from lingxi.customers.service import SearchResult, customer_360, search
 
-__all__ = ["LakeReader", "SearchResult", "customer_360", "customer_counts", "freshness", "quarantine", "search", "summary"]
+__all__ = [
+    "LakeReader",
+    "SearchResult",
+    "customer_360",
+    "customer_counts",
+    "freshness",
+    "quarantine",
+    "search",
+    "summary",
+]

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lingxi.auth import audit
+from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
-from lingxi.customers.aum import ASSET_TYPES_SQL, tier_case_sql, tier_of
+from lingxi.customers.aum import ASSET_TYPES_SQL, tier_of
 from lingxi.customers.reader import LakeReader
 from lingxi.customers.scoping import scope_sql, scoped_customers
 from lingxi.errors import InputError, NotFound
@@ -143,14 +144,23 @@ def customer_360(
         "aum_as_of": latest["snapshot_date"] if latest else None,
     }
     row["aum_tier"] = tier_of(row["aum"])
-    profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
+    try:
+        profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
+    except PermissionDenied:  # an unmasking the role may not do, or without a reason: refused and audited (F22)
+        fields = sorted(set(unmask))
+        audit.record(store, audit.Action.ACCESS_DENIED, principal, target=cid, fields=fields, result="unmask_refused")
+        raise
     result = {
         "profile": profile.values,
         "aum_trend": trend,
         "holdings": _holdings(reader, cid, latest["snapshot_date"] if latest else None),
         "accounts": _accounts(reader, principal, cid),
-        "transactions": _recent(reader, "transactions", cid, "txn_id, ts, amount, direction, channel, category, "
-                                "counterparty_type, product_id"),
+        "transactions": _recent(
+            reader,
+            "transactions",
+            cid,
+            "txn_id, ts, amount, direction, channel, category, counterparty_type, product_id",
+        ),
         "events": _recent(reader, "events", cid, "event_id, ts, channel, event_name"),
         "consents": _consents(reader, cid),
         "contact_history": None,  # arrives with channels/ (issue: outbound contact records)

@@ -59,9 +59,9 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
 
 def navigation(principal: Principal, path: str) -> list[dict[str, object]]:
     """Sections with their items: label key, link, enabled, active, and why it is greyed."""
-    sections = []
+    sections: list[dict[str, object]] = []
     for title, items in SECTIONS:
-        entries = []
+        entries: list[dict[str, object]] = []
         for item in items:
             enabled = item.enabled_for(principal)
             active = item.href is not None and (path == item.href or item.href != "/" and path.startswith(item.href))

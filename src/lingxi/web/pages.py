@@ -59,7 +59,7 @@ def chrome(request: Request, principal: Principal, title: str) -> dict[str, Any]
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The HTML form of the one error shape, for browsers."""
-    return render(request, "error.html", status, status=status, message=message, title="error.title")
+    return render(request, "error.html", status_code=status, status=status, message=message, title="error.title")
 
 
 @router.get("/login", dependencies=[Depends(public)])
@@ -83,7 +83,8 @@ async def login_submit(request: Request, state: State) -> Response:
             authenticate, state.store, form.get("username", ""), form.get("password", ""), policy=state.policy
         )
     except AuthenticationFailed:
-        return render(request, "login.html", 401, failed=True, username=form.get("username", "")[:64], title="auth.title")
+        name = form.get("username", "")[:64]
+        return render(request, "login.html", status_code=401, failed=True, username=name, title="auth.title")
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, request, state, new)
     return response
@@ -114,7 +115,9 @@ def switch_language(code: str, request: Request) -> Response:
 
 def _scope_key(principal: Principal) -> str:
     scope = scope_filter(principal)
-    return "home.scope_all" if isinstance(scope, AllBranches) else "home.scope_book" if isinstance(scope, Book) else "home.scope_branch"
+    if isinstance(scope, AllBranches):
+        return "home.scope_all"
+    return "home.scope_book" if isinstance(scope, Book) else "home.scope_branch"
 
 
 @router.get("/")
@@ -173,7 +176,11 @@ async def customer_unmask(customer_id: CustomerId, request: Request, principal: 
     data = await run_in_threadpool(
         customer_360, state.reader, state.store, principal, customer_id, unmask=fields, reason=form.get("reason")
     )
-    context = {"c": data, "unmask_options": _unmask_options(principal), "reasons": [r.value for r in UnmaskReason]}
+    context: dict[str, Any] = {
+        "c": data,
+        "unmask_options": _unmask_options(principal),
+        "reasons": [r.value for r in UnmaskReason],
+    }
     if request.headers.get("hx-request"):
         return render(request, "_profile.html", **context, csrf=chrome(request, principal, "")["csrf"])
     return render(request, "customer.html", **chrome(request, principal, "nav.customers"), **context)
@@ -189,13 +196,21 @@ def audit_page(
     target: str | None = None,
     before_seq: int | None = None,
 ) -> Response:
-    chosen = audit.Action(action) if action in audit.Action._value2member_map_ else None
+    chosen = audit.Action(action) if action and action in audit.Action._value2member_map_ else None
     page = read_audit(
-        state, principal, actor=(actor or "")[:128] or None, action=chosen, target=(target or "")[:256] or None,
+        state,
+        principal,
+        actor=(actor or "")[:128] or None,
+        action=chosen,
+        target=(target or "")[:256] or None,
         before_seq=before_seq if before_seq and before_seq > 0 else None,
     )
     filters = {"actor": actor or "", "action": chosen.value if chosen else "", "target": target or ""}
     return render(
-        request, "audit.html", **chrome(request, principal, "audit.title"), page=page, filters=filters,
+        request,
+        "audit.html",
+        **chrome(request, principal, "audit.title"),
+        page=page,
+        filters=filters,
         actions=[a.value for a in audit.Action],
     )

@@ -66,10 +66,10 @@ ENV.filters.update(
 )
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render `template` in the request's language."""
     lang = language(request.cookies.get(LANG_COOKIE))
     html = ENV.get_template(template).render(
         t=translator(lang), lang=lang, version=__version__, path=request.url.path, **context
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status_code)

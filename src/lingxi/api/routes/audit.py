@@ -49,6 +49,4 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AuditPage:
     """Audit entries, newest first; page backwards with `before_seq`."""
-    return read_audit(
-        state, principal, actor=actor, action=action, target=target, before_seq=before_seq, limit=limit
-    )
+    return read_audit(state, principal, actor=actor, action=action, target=target, before_seq=before_seq, limit=limit)

@@ -39,7 +39,5 @@ def get_customer(customer_id: PathId, principal: Reader, state: State) -> Custom
 @router.post("/{customer_id}/unmask")
 def unmask_customer(customer_id: PathId, body: UnmaskRequest, principal: Reader, state: State) -> Customer360:
     """The customer 360 with `fields` shown in full; needs `pii:unmask:<field>` and a reason, and is audited."""
-    data = customer_360(
-        state.reader, state.store, principal, customer_id, unmask=body.fields, reason=body.reason.value
-    )
+    data = customer_360(state.reader, state.store, principal, customer_id, unmask=body.fields, reason=body.reason.value)
     return Customer360.model_validate(data)
