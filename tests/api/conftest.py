@@ -70,15 +70,23 @@ def build_bank(root: Path) -> Bank:
     with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
         run_pipeline(PipelineContext(lake=lake, engine=engine, extracts=root / "extracts"))  # type: ignore[arg-type]
         lake.register(engine, ["customers"])
-        rows = engine.con.sql("SELECT customer_id, branch_id, phone_hash FROM customers ORDER BY customer_id").fetchall()
+        rows = engine.con.sql(
+            "SELECT customer_id, branch_id, phone_hash FROM customers ORDER BY customer_id"
+        ).fetchall()
     a, b = rows[0][1], next(r[1] for r in rows if r[1] != rows[0][1])
     in_a = [r for r in rows if r[1] == a]
     with_phone = next(r for r in in_a if r[2] and keyed_hash(sim_phone(r[0]), DEV_HASH_KEY) == r[2])
     branches = {"A": a, "B": b}
     for name, (role, branch) in USERS.items():
         service.create_user(
-            store, name, PASSWORD, role, by="cli:test", policy=FAST,
-            branch_id=branches.get(branch or ""), book_only=role == "remote_rm",
+            store,
+            name,
+            PASSWORD,
+            role,
+            by="cli:test",
+            policy=FAST,
+            branch_id=branches.get(branch or ""),
+            book_only=role == "remote_rm",
         )
     service.assign_customers(store, "remote1", [in_a[0][0]], by="cli:test")
     store.dispose()

@@ -52,7 +52,12 @@ def in_scope(user: str, customer: str, bank: Bank) -> bool:
     if role == "remote_rm":
         return customer == bank.cust_a
     mine = bank.branch_a if branch == "A" else bank.branch_b
-    return customer in {bank.cust_a, bank.cust_a2} and mine == bank.branch_a or customer == bank.cust_b and mine == bank.branch_b
+    return (
+        customer in {bank.cust_a, bank.cust_a2}
+        and mine == bank.branch_a
+        or customer == bank.cust_b
+        and mine == bank.branch_b
+    )
 
 
 def expected(user: str, key: tuple[str, str], case: RouteCase, customer: str, bank: Bank) -> int:
@@ -78,11 +83,17 @@ def test_each_role_gets_exactly_its_cells_on_every_route_and_branch(
         for customer in (bank.cust_a, bank.cust_a2, bank.cust_b, UNKNOWN):
             client, csrf = clients[user]
             if case.kind == "session":  # sign-in and sign-out get their own session, not the shared one
-                client, csrf = login(app, user) if key[1].endswith("logout") else (TestClient(app, base_url="http://localhost"), "")
+                client, csrf = (
+                    login(app, user)
+                    if key[1].endswith("logout")
+                    else (TestClient(app, base_url="http://localhost"), "")
+                )
                 if key == ("POST", "/api/v1/auth/login"):
                     r = client.post(key[1], json={"username": user, "password": "correct horse battery"})
                 elif key == ("POST", "/login"):
-                    r = client.post(key[1], data={"username": user, "password": "correct horse battery"}, follow_redirects=False)
+                    r = client.post(
+                        key[1], data={"username": user, "password": "correct horse battery"}, follow_redirects=False
+                    )
                 else:
                     r = call(client, csrf, *key)
             else:
@@ -102,7 +113,9 @@ def test_anonymous_callers_get_401_on_every_protected_route(key: tuple[str, str]
     assert r.json()["ok"] is False and r.json()["status"] == 401
 
 
-def test_out_of_scope_and_unknown_customers_are_indistinguishable(bank: Bank, clients: dict[str, tuple[TestClient, str]]) -> None:
+def test_out_of_scope_and_unknown_customers_are_indistinguishable(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
     client, _ = clients["rm_a"]
     other = client.get(f"/api/v1/customers/{bank.cust_b}")
     unknown = client.get(f"/api/v1/customers/{UNKNOWN}")
@@ -111,7 +124,9 @@ def test_out_of_scope_and_unknown_customers_are_indistinguishable(bank: Bank, cl
 
 
 @pytest.mark.parametrize("user", ["rm_a", "rm_b", "remote1", "strategist1"])
-def test_search_lists_only_customers_in_scope(user: str, bank: Bank, clients: dict[str, tuple[TestClient, str]]) -> None:
+def test_search_lists_only_customers_in_scope(
+    user: str, bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
     client, csrf = clients[user]
     h = {"X-CSRF-Token": csrf}
     listed = client.post("/api/v1/customers/search", json={"query": "C", "limit": 100}, headers=h).json()["data"]
@@ -134,7 +149,9 @@ def test_search_lists_only_customers_in_scope(user: str, bank: Bank, clients: di
     assert (bank.cust_b in page) == in_scope(user, bank.cust_b, bank)
 
 
-def test_dashboard_counts_only_the_branch_of_a_branch_rm(bank: Bank, clients: dict[str, tuple[TestClient, str]]) -> None:
+def test_dashboard_counts_only_the_branch_of_a_branch_rm(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
     mine = clients["rm_a"][0].get("/api/v1/dashboard").json()["customers"]
     assert mine["total"] == bank.count_a
     assert [b["key"] for b in mine["by_branch"]] == [bank.branch_a]
@@ -149,11 +166,16 @@ def test_csrf_is_required_for_cookie_sessions_but_not_for_bearer_tokens(app: Fas
 
     client, csrf = login(app, "rm_a")
     assert client.post("/api/v1/customers/search", json={"query": "C"}).status_code == 403
-    assert client.post("/api/v1/customers/search", json={"query": "C"}, headers={"X-CSRF-Token": "x" + csrf}).status_code == 403
+    assert (
+        client.post("/api/v1/customers/search", json={"query": "C"}, headers={"X-CSRF-Token": "x" + csrf}).status_code
+        == 403
+    )
     assert client.post("/customers/search", data={"query": "C"}).status_code == 403
     issued = service.issue_token(app.state.lingxi.store, "rm_a", ["customer:read"], by="cli:test")
     bearer = TestClient(app, base_url="http://localhost")
-    r = bearer.post("/api/v1/customers/search", json={"query": "C"}, headers={"Authorization": f"Bearer {issued.secret}"})
+    r = bearer.post(
+        "/api/v1/customers/search", json={"query": "C"}, headers={"Authorization": f"Bearer {issued.secret}"}
+    )
     assert r.status_code == 200 and all(c["branch_id"] == bank.branch_a for c in r.json()["data"])
     assert bearer.get("/api/v1/dashboard", headers={"Authorization": "Bearer lxt_nope"}).status_code == 401
     assert bearer.get("/api/v1/dashboard", headers={"Authorization": "Basic abc"}).status_code == 401

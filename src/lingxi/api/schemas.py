@@ -6,12 +6,29 @@ itself happens in lingxi.customers, before these models see the values.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from lingxi.privacy.masking import UnmaskReason
+
+#: China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact and needs no tz database.
+BANK_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _bank_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=BANK_TZ) if value.tzinfo is None else value
+
+
+#: A time from the operational store: naive UTC there, sent with its offset (RFC 3339).
+StoreTime = Annotated[datetime, AfterValidator(_utc)]
+#: A time from the lake: the contract's bank local time (Asia/Shanghai), sent with its offset.
+BankTime = Annotated[datetime, AfterValidator(_bank_local)]
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 UnmaskField = Literal["name", "address"]  # the lake holds no mobile or ID number, only their hashes
@@ -38,7 +55,7 @@ class DatasetPublic(Model):
     version: int
     row_count: int
     as_of: date | None
-    published_at: datetime
+    published_at: StoreTime
 
 
 class DatasetsPublic(Model):
@@ -58,7 +75,7 @@ class Me(Model):
     permissions: list[str]
     via: Literal["session", "token"]
     csrf_token: str | None = Field(None, description="Send it as X-CSRF-Token on state-changing calls.")
-    expires_at: datetime | None = None
+    expires_at: StoreTime | None = None
 
 
 class LoggedOut(Model):
@@ -98,9 +115,9 @@ class Profile(Model):
     city: str | None
     city_tier: int | None
     occupation: str | None
-    onboarded_at: datetime | None
+    onboarded_at: BankTime | None
     risk_level: str | None
-    risk_assessed_at: datetime | None
+    risk_assessed_at: BankTime | None
     address: str | None
     status: str | None
     is_vulnerable: bool | None
@@ -130,14 +147,14 @@ class Account(Model):
     branch_id: str | None
     account_no_last4: str | None
     currency: str | None
-    opened_at: datetime | None
-    closed_at: datetime | None
+    opened_at: BankTime | None
+    closed_at: BankTime | None
     status: str | None
 
 
 class Transaction(Model):
     txn_id: str
-    ts: datetime
+    ts: BankTime
     amount: float
     direction: str | None
     channel: str | None
@@ -148,7 +165,7 @@ class Transaction(Model):
 
 class Event(Model):
     event_id: str
-    ts: datetime
+    ts: BankTime
     channel: str | None
     event_name: str | None
 
@@ -157,7 +174,7 @@ class Consent(Model):
     purpose: str
     channel: str
     status: str
-    since: datetime
+    since: BankTime
     source: str | None
 
 
@@ -196,20 +213,20 @@ class QuarantineCount(Model):
     rows_quarantined: int
     loads: int
     loads_rejected: int
-    last_load_at: datetime | None
+    last_load_at: StoreTime | None
 
 
 class Dashboard(Model):
     customers: CustomerCounts
     freshness: list[DatasetPublic]
     quarantine: list[QuarantineCount]
-    generated_at: datetime
+    generated_at: StoreTime
     today: date
 
 
 class AuditEntryPublic(Model):
     seq: int
-    at: datetime
+    at: StoreTime
     actor: str
     role: str | None
     branch_id: str | None
