@@ -15,8 +15,8 @@
       base.xAxis = { type: "value" }; base.yAxis = { type: "category", data: spec.labels };
       base.series = [{ type: "bar", data: spec.values, barMaxWidth: 14, itemStyle: { borderRadius: [0, 4, 4, 0] } }];
     } else {
-      base.xAxis = { type: "category", data: spec.labels }; base.yAxis = { type: "value" };
-      base.series = [{ type: spec.type === "line" ? "line" : "bar", data: spec.values, smooth: true, barMaxWidth: 28,
+      base.xAxis = { type: "category", data: spec.labels, axisLabel: { interval: 0 } }; base.yAxis = { type: "value" };
+      base.series = [{ type: spec.type === "line" ? "line" : "bar", data: spec.values, smooth: true, barMaxWidth: 28, showSymbol: true, symbolSize: 8,
                        areaStyle: spec.type === "line" ? { opacity: 0.12 } : undefined, itemStyle: { borderRadius: spec.type === "bar" ? [4, 4, 0, 0] : 0 } }];
     }
     return base;
