@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from lingxi import __version__
 from lingxi.api import errors
@@ -47,6 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(state.reader.refresh, force=True)  # serving copies before the first request
         yield
         state.reader.close()
         store.dispose()
