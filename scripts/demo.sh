@@ -14,8 +14,42 @@ started=$(date +%s)
 "$bin/lingxi" pipeline run --extracts "$data_dir/extracts"
 "$bin/lingxi" status
 
+# Demo users, one per kind of work, sharing one random password kept (mode 600) in the data directory so a
+# second `make demo` prints the same one. The branch RM gets the branch with the most customers.
+password_file="$data_dir/demo-password.txt"
+if [ ! -s "$password_file" ]; then
+  (umask 077; "$bin/python" -c 'import secrets; print("demo-" + secrets.token_urlsafe(12))' > "$password_file")
+fi
+password=$(cat "$password_file")
+branch=$("$bin/python" - <<'PY'
+from lingxi.config import Settings
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.store import Lake, connect
+
+s = Settings()
+with DuckDBEngine(memory_limit="512MB") as engine:
+    Lake(s.lake_dir, connect(s.resolved_database_url)).register(engine, ["customers"])
+    print(engine.con.sql("SELECT branch_id FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0])
+PY
+)
+existing=$(COLUMNS=250 "$bin/lingxi" user list 2>/dev/null || true)  # wide: names must not be cut
+add_user() {  # name role [branch]
+  if ! grep -q "$1" <<<"$existing"; then
+    printf '%s\n' "$password" | "$bin/lingxi" user add "$1" --role "$2" ${3:+--branch "$3"} --password-stdin >/dev/null
+  fi
+}
+add_user demo-admin admin
+add_user demo-strategist strategist
+add_user demo-rm branch_rm "$branch"
+add_user demo-auditor auditor
+
 echo
 echo "Demo bank ready in $(( $(date +%s) - started )) s: $customers customers (seed $seed) in $data_dir"
 echo "Lingxi console: http://127.0.0.1:${LINGXI_PORT:-8000}   (stop with Ctrl-C)"
-echo "Login: none yet — the console is a placeholder until the service issue lands."
+echo "Sign in as any of these users with the password  $password"
+echo "  demo-strategist   head-office strategist: every branch, masked"
+echo "  demo-rm           branch RM of $branch: that branch only, may unmask names (audited)"
+echo "  demo-auditor      auditor: the audit log, no customer data"
+echo "  demo-admin        administrator: no customer data (manage users with \`lingxi user\`)"
+echo "(the password is kept in $password_file)"
 exec "$bin/lingxi" serve

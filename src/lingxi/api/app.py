@@ -1,65 +1,116 @@
-"""The FastAPI application: for now a health check, a datasets endpoint and a placeholder console page.
+"""The FastAPI application: the JSON API under /api/v1 (its OpenAPI document is the contract) and the console.
 
-The console, access control and audit arrive with the service issue; until then the page says so.
+`create_app` wires the operational store, the lake reader (one DuckDB engine for the app, a cursor per
+thread), the error shape, security headers and the routes. Every route declares who may call it with
+`lingxi.api.deps.requires` or `public`; tests/api/test_matrix.py fails when a route is added without
+being in the authorisation matrix.
 """
 
 from __future__ import annotations
 
-from html import escape
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from lingxi import __version__
+from lingxi.api import errors
+from lingxi.api.routes import audit, auth, customers, dashboard, system
+from lingxi.api.state import AppState
+from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.config import Settings
+from lingxi.customers import LakeReader
+from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.store import Lake, connect
 
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
-def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Lingxi", version=__version__, docs_url="/api/docs", openapi_url="/api/v1/openapi.json")
+
+def create_app(
+    settings: Settings, *, policy: AuthPolicy = DEFAULT_POLICY, secure_cookies: bool | None = None
+) -> FastAPI:
+    """The app for `settings`. `secure_cookies` None: Secure cookies unless on plain HTTP to a loopback address."""
+    from lingxi.web import pages  # the console's routes (web/ imports api/, not the other way round)
+
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
+    engine = DuckDBEngine(memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+    state = AppState(settings, store, lake, LakeReader(lake, engine), policy, secure_cookies)
 
-    @app.get("/api/v1/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "version": __version__}
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(state.reader.refresh, force=True)  # serving copies before the first request
+        yield
+        state.reader.close()
+        store.dispose()
 
-    @app.get("/api/v1/datasets")
-    def datasets() -> dict[str, Any]:
-        data = [
-            {
-                "dataset": s.dataset,
-                "version": s.version,
-                "row_count": s.row_count,
-                "as_of": s.as_of.isoformat() if s.as_of else None,
-                "published_at": s.created_at.isoformat() + "Z",
-            }
-            for s in lake.snapshots()
-        ]
-        return {"data": data, "count": len(data)}
-
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        rows = "".join(
-            f"<tr><td>{escape(s.dataset)}</td><td>{s.version}</td><td>{s.row_count:,}</td><td>{s.as_of or ''}</td></tr>"
-            for s in lake.snapshots()
-        )
-        return PLACEHOLDER.format(
-            version=__version__, rows=rows or '<tr><td colspan="4">尚未加载数据 / nothing loaded yet</td></tr>'
-        )
-
+    app = FastAPI(
+        title="Lingxi",
+        version=__version__,
+        summary="Customer intelligence for retail banks: JSON API of the console.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+        responses={code: {"model": _error_model(), "description": text} for code, text in ERROR_RESPONSES.items()},
+    )
+    app.state.lingxi = state
+    errors.install(app)
+    app.middleware("http")(security_headers)
+    for module in (system, auth, customers, dashboard, audit):
+        app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
-PLACEHOLDER = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>灵犀 Lingxi</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:3rem;color:#1f2937}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #d1d5db;padding:.3rem .8rem;text-align:left}}</style></head>
-<body><h1>灵犀 Lingxi <small>{version}</small></h1>
-<p>控制台建设中：登录、客户视图与仪表盘将在后续版本提供。<br>
-The console is being built: login, customer 360 and dashboards arrive in later releases.</p>
-<h2>数据集 / Datasets</h2>
-<table><tr><th>dataset</th><th>version</th><th>rows</th><th>as of</th></tr>{rows}</table>
-<p><a href="/api/docs">API</a></p></body></html>
-"""
+ERROR_RESPONSES = {
+    401: "Not signed in, or the session or token has ended.",
+    403: "Signed in, but the role lacks the permission (or the CSRF token is missing).",
+    404: "Not found, or outside the caller's branch scope.",
+    415: "The body is not JSON.",
+    422: "The request is invalid.",
+}
+
+
+def _error_model() -> type:
+    from lingxi.api.schemas import ErrorPublic
+
+    return ErrorPublic
+
+
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Content-type discipline for the API (415, ASVS 13.1.5) and headers on every response (R50)."""
+    path = request.url.path
+    if path.startswith("/api/") and request.method in BODY_METHODS:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type and content_type != "application/json":
+            body = errors.error_body(415, f"send the body as application/json, not `{content_type[:60]}`")
+            return JSONResponse(body, status_code=415)
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    if not path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")  # personal data is never cached (R50, F20)
+    return response
+
+
+def flat_routes(app: FastAPI) -> list[object]:
+    """Every route of the app, with included routers expanded (for the authorisation matrix test)."""
+    routes: list[object] = []
+    for route in app.routes:
+        original = getattr(route, "original_router", None)  # FastAPI >= 0.16x keeps included routers whole
+        routes.extend(original.routes if original is not None else [route])
+    return routes

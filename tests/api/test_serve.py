@@ -1,4 +1,4 @@
-"""`lingxi serve` answers on a real socket: the placeholder console page and the health and datasets API."""
+"""`lingxi serve` answers on a real socket: health, the sign-in page, and no data without signing in."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_shows_the_console_placeholder_and_loaded_datasets(tmp_path: Path) -> None:
+def test_serve_answers_health_and_the_sign_in_page_and_guards_data(tmp_path: Path) -> None:
     env = {**os.environ, "LINGXI_DATA_DIR": str(tmp_path / "data")}
     lingxi = str(Path(sys.executable).with_name("lingxi"))
     subprocess.run([lingxi, "init"], env=env, check=True, capture_output=True)
@@ -38,10 +39,14 @@ def test_serve_shows_the_console_placeholder_and_loaded_datasets(tmp_path: Path)
         else:
             raise AssertionError("server did not start")
         assert b'"ok":true' in health
-        page = urllib.request.urlopen(base + "/", timeout=5).read().decode()
-        assert "灵犀" in page and "customers" in page and ">12<" in page
-        datasets = urllib.request.urlopen(base + "/api/v1/datasets", timeout=5).read().decode()
-        assert '"dataset":"customers"' in datasets and '"row_count":12' in datasets
+        page = urllib.request.urlopen(urllib.request.Request(base + "/", headers={"Accept": "text/html"}), timeout=5)
+        assert page.url.endswith("/login")  # a browser without a session is sent to sign in
+        assert "灵犀" in page.read().decode()
+        try:
+            urllib.request.urlopen(base + "/api/v1/datasets", timeout=5)
+            raise AssertionError("datasets answered without a session")
+        except urllib.error.HTTPError as e:
+            assert e.code == 401 and b'"ok":false' in e.read()
     finally:
         server.terminate()
         server.wait(timeout=10)

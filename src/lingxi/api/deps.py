@@ -1,0 +1,122 @@
+"""Who is calling, and may they: the one dependency every route declares.
+
+`requires(permission)` resolves the principal from a bearer API token (machine clients) or from the
+session cookie (the console), then checks the permission. For a cookie session, every state-changing
+request must also carry the session's CSRF token, in the `X-CSRF-Token` header or a `csrf_token` form
+field (ASVS 4.2.2, 13.2.3); bearer tokens are not sent by browsers on their own, so they need none.
+A refused permission is audited (`access_denied`, F22) and answered 403. `public` marks the few routes
+that need no principal, so a test can prove that every route declares one or the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from lingxi.api.state import app_state
+from lingxi.auth import audit
+from lingxi.auth.errors import AuthenticationFailed
+from lingxi.auth.roles import Permission
+from lingxi.auth.scope import Principal
+from lingxi.auth.service import SessionInfo, check_csrf, validate_session, validate_token
+
+SESSION_COOKIE = "lx_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+AUTHENTICATED = "authenticated"  # any signed-in principal
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Auth:
+    """The resolved caller: the principal, and the console session if it came with a cookie."""
+
+    principal: Principal
+    session: SessionInfo | None = None
+    secret: str | None = None
+
+
+async def presented_csrf(request: Request) -> str | None:
+    token = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if token is None and content_type.startswith("application/x-www-form-urlencoded"):
+        body = (await request.body()).decode("utf-8", errors="replace")  # cached: the route reads it again
+        token = parse_qs(body).get(CSRF_FIELD, [None])[0]
+    return token
+
+
+async def resolve(request: Request) -> Auth:
+    """The caller of this request; raises AuthenticationFailed (401) or PermissionDenied (403, CSRF)."""
+    cached: Auth | None = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    state = app_state(request)
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationFailed("the Authorization header must be `Bearer <API token>`")
+        principal = await run_in_threadpool(validate_token, state.store, value.strip())
+        auth = Auth(principal)
+    else:
+        secret = request.cookies.get(SESSION_COOKIE)
+        if not secret:
+            raise AuthenticationFailed("sign in first, or send an API token as `Authorization: Bearer <token>`")
+        session = await run_in_threadpool(validate_session, state.store, secret, policy=state.policy)
+        if request.method not in SAFE_METHODS:
+            check_csrf(session, await presented_csrf(request))
+        auth = Auth(session.principal, session, secret)
+    request.state.auth = auth
+    return auth
+
+
+Dependency = Callable[[Request], Awaitable[Principal]]
+
+
+def requires(permission: Permission | str) -> Dependency:
+    """A dependency that returns the principal if it holds `permission` (or `AUTHENTICATED`: anyone signed in)."""
+
+    async def dependency(request: Request) -> Principal:
+        auth = await resolve(request)
+        principal = auth.principal
+        if permission != AUTHENTICATED and not principal.can(permission):
+            store = app_state(request).store
+            await run_in_threadpool(
+                audit.record,
+                store,
+                audit.Action.ACCESS_DENIED,
+                principal,
+                target=f"{request.method} {request.url.path}"[:256],
+                result="missing_permission",
+                detail=str(permission),
+            )
+            principal.require(permission)
+        return principal
+
+    dependency.lx_permission = str(permission)  # type: ignore[attr-defined]
+    return dependency
+
+
+async def public(request: Request) -> None:
+    """Declares a route that needs no principal (sign-in, health, static files)."""
+
+
+public.lx_permission = PUBLIC  # type: ignore[attr-defined]
+
+
+def declared_permission(call: Any) -> str | None:
+    """The permission a dependency declares (for the authorisation matrix test)."""
+    value = getattr(call, "lx_permission", None)
+    return value if isinstance(value, str) else None
+
+
+def current_auth(request: Request) -> Auth | None:
+    """The Auth resolved earlier in this request by `requires`, if any."""
+    auth: Auth | None = getattr(request.state, "auth", None)
+    return auth

@@ -1,0 +1,89 @@
+"""Signing in and out over HTTP, and who am I.
+
+`POST /api/v1/auth/login` checks the password (lock-out and audit live in lingxi.auth.service) and sets
+the session cookie: HttpOnly (scripts cannot read it), SameSite=Strict (no cross-site sends, the first
+CSRF defence) and Secure except on plain HTTP to a loopback address. The response carries the session's
+CSRF token for state-changing calls. Logout ends the session in the store, not only the cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires
+from lingxi.api.schemas import LoggedOut, LoginRequest, Me
+from lingxi.api.state import AppState, app_state
+from lingxi.auth.scope import Principal
+from lingxi.auth.service import NewSession, authenticate, logout
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+def set_session_cookie(response: Response, request: Request, state: AppState, new: NewSession) -> None:
+    """The session cookie, expiring with the session's absolute limit."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.secret,
+        max_age=int(state.policy.session_absolute.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=state.cookie_secure(request),
+    )
+
+
+def me_of(principal: Principal, request: Request) -> Me:
+    auth = current_auth(request)
+    session = auth.session if auth else None
+    return Me(
+        username=principal.username,
+        role=principal.role.value,
+        branch_id=principal.branch_id,
+        permissions=sorted(p.value for p in principal.permissions),
+        via="token" if principal.token_id else "session",
+        csrf_token=session.csrf_token if session else None,
+        expires_at=session.expires_at if session else None,
+    )
+
+
+@router.post("/login", dependencies=[Depends(public)])
+async def login(
+    body: LoginRequest, request: Request, response: Response, state: Annotated[AppState, Depends(app_state)]
+) -> Me:
+    """Sign in with a username and password; sets the session cookie. Every failure is the same 401."""
+    new = await run_in_threadpool(authenticate, state.store, body.username, body.password, policy=state.policy)
+    set_session_cookie(response, request, state, new)
+    principal = new.info.principal
+    return Me(
+        username=principal.username,
+        role=principal.role.value,
+        branch_id=principal.branch_id,
+        permissions=sorted(p.value for p in principal.permissions),
+        via="session",
+        csrf_token=new.info.csrf_token,
+        expires_at=new.info.expires_at,
+    )
+
+
+@router.post("/logout")
+async def logout_route(
+    request: Request,
+    response: Response,
+    _: Annotated[Principal, Depends(requires(AUTHENTICATED))],
+    state: Annotated[AppState, Depends(app_state)],
+) -> LoggedOut:
+    """End this session (a token caller has nothing to end: revoke tokens with `lingxi token revoke`)."""
+    auth = current_auth(request)
+    if auth is not None and auth.secret:
+        await run_in_threadpool(logout, state.store, auth.secret)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return LoggedOut(ok=True)
+
+
+@router.get("/me")
+def me(request: Request, principal: Annotated[Principal, Depends(requires(AUTHENTICATED))]) -> Me:
+    """The caller: role, branch, permissions, and the session's CSRF token."""
+    return me_of(principal, request)

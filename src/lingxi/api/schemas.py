@@ -1,0 +1,245 @@
+"""The API's request and response bodies: one schema per use, as the OpenAPI contract publishes them.
+
+Personal fields are typed `str | None` because what goes out is the masked display (`张**`); the masking
+itself happens in lingxi.customers, before these models see the values.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from lingxi.privacy.masking import UnmaskReason
+
+#: China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact and needs no tz database.
+BANK_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _bank_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=BANK_TZ) if value.tzinfo is None else value
+
+
+#: A time from the operational store: naive UTC there, sent with its offset (RFC 3339).
+StoreTime = Annotated[datetime, AfterValidator(_utc)]
+#: A time from the lake: the contract's bank local time (Asia/Shanghai), sent with its offset.
+BankTime = Annotated[datetime, AfterValidator(_bank_local)]
+
+CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+UnmaskField = Literal["name", "address"]  # the lake holds no mobile or ID number, only their hashes
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorPublic(Model):
+    ok: Literal[False] = False
+    error: str
+    errors: list[dict[str, object]] = []
+    status: int
+
+
+class Health(Model):
+    ok: bool
+    version: str
+
+
+class DatasetPublic(Model):
+    dataset: str
+    version: int
+    row_count: int
+    as_of: date | None
+    published_at: StoreTime
+
+
+class DatasetsPublic(Model):
+    data: list[DatasetPublic]
+    count: int
+
+
+class LoginRequest(Model):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Me(Model):
+    username: str
+    role: str
+    branch_id: str | None
+    permissions: list[str]
+    via: Literal["session", "token"]
+    csrf_token: str | None = Field(None, description="Send it as X-CSRF-Token on state-changing calls.")
+    expires_at: StoreTime | None = None
+
+
+class LoggedOut(Model):
+    ok: bool
+
+
+class SearchRequest(Model):
+    query: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="A customer number or its beginning (`C00012`), or a mainland mobile number."
+    )
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class CustomerSummary(Model):
+    customer_id: str
+    branch_id: str
+    name: str | None
+    city: str | None
+    risk_level: str | None
+    aum: float | None
+    aum_as_of: date | None
+    aum_tier: str
+
+
+class SearchResults(Model):
+    data: list[CustomerSummary]
+    count: int
+    by: Literal["id_prefix", "phone"]
+
+
+class Profile(Model):
+    customer_id: str
+    branch_id: str
+    name: str | None
+    birth_date: date | None
+    gender: str | None
+    city: str | None
+    city_tier: int | None
+    occupation: str | None
+    onboarded_at: BankTime | None
+    risk_level: str | None
+    risk_assessed_at: BankTime | None
+    address: str | None
+    status: str | None
+    is_vulnerable: bool | None
+    has_phone: bool
+    has_id_no: bool
+    aum: float
+    aum_as_of: date | None
+    aum_tier: str
+
+
+class AumPoint(Model):
+    snapshot_date: date
+    aum: float
+
+
+class Holding(Model):
+    product_id: str
+    product_name: str | None
+    product_type: str | None
+    product_risk_level: str | None
+    balance: float
+
+
+class Account(Model):
+    account_id: str
+    type: str | None
+    branch_id: str | None
+    account_no_last4: str | None
+    currency: str | None
+    opened_at: BankTime | None
+    closed_at: BankTime | None
+    status: str | None
+
+
+class Transaction(Model):
+    txn_id: str
+    ts: BankTime
+    amount: float
+    direction: str | None
+    channel: str | None
+    category: str | None
+    counterparty_type: str | None
+    product_id: str | None
+
+
+class Event(Model):
+    event_id: str
+    ts: BankTime
+    channel: str | None
+    event_name: str | None
+
+
+class Consent(Model):
+    purpose: str
+    channel: str
+    status: str
+    since: BankTime
+    source: str | None
+
+
+class Customer360(Model):
+    profile: Profile
+    aum_trend: list[AumPoint]
+    holdings: list[Holding]
+    accounts: list[Account]
+    transactions: list[Transaction]
+    events: list[Event]
+    consents: list[Consent]
+    contact_history: list[dict[str, str]] | None = Field(None, description="Not built yet: always null.")
+    unmasked: list[str]
+
+
+class UnmaskRequest(Model):
+    fields: Annotated[list[UnmaskField], Field(min_length=1, max_length=2)]
+    reason: UnmaskReason
+
+
+class Count(Model):
+    key: str
+    count: int
+
+
+class CustomerCounts(Model):
+    total: int
+    aum_as_of: date | None
+    by_tier: list[Count]
+    by_risk: list[Count]
+    by_branch: list[Count]
+
+
+class QuarantineCount(Model):
+    dataset: str
+    rows_quarantined: int
+    loads: int
+    loads_rejected: int
+    last_load_at: StoreTime | None
+
+
+class Dashboard(Model):
+    customers: CustomerCounts
+    freshness: list[DatasetPublic]
+    quarantine: list[QuarantineCount]
+    generated_at: StoreTime
+    today: date
+
+
+class AuditEntryPublic(Model):
+    seq: int
+    at: StoreTime
+    actor: str
+    role: str | None
+    branch_id: str | None
+    action: str
+    target: str | None
+    fields: list[str]
+    reason: str | None
+    result: str
+    detail: str | None
+    entry_hash: str
+
+
+class AuditPage(Model):
+    data: list[AuditEntryPublic]
+    count: int
+    next_before_seq: int | None

@@ -1,0 +1,125 @@
+"""The home dashboard's numbers: customers by AUM tier, risk level and branch; data freshness; quarantine.
+
+Customer counts go through the same scoped subquery as every other customer read, so a branch RM's
+dashboard counts only their branch. Results are cached per (lake generation, scope): the numbers only
+change when a snapshot is published, and the 100k-customer aggregation is the expensive part. Freshness
+and quarantine counts describe loads, not customers, and are the same for everyone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Integer, func, select
+
+from lingxi.auth.scope import Principal, scope_filter
+from lingxi.customers.aum import TIERS, tier_case_sql
+from lingxi.customers.reader import LakeReader
+from lingxi.customers.scoping import scoped_customers
+from lingxi.customers.service import latest_aum_sql
+from lingxi.schema.contract import RISK_LEVELS
+from lingxi.store.tables import Load
+
+_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 64
+
+
+def customer_counts(reader: LakeReader, principal: Principal) -> dict[str, Any]:
+    """Counts of the customers `principal` may see, by AUM tier, risk level and branch (cached per snapshot)."""
+    key = (id(reader), reader.generation, scope_filter(principal))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    counts = _compute(reader, principal)
+    with _CACHE_LOCK:
+        _CACHE[key] = counts
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return counts
+
+
+def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
+    empty: dict[str, Any] = {
+        "total": 0,
+        "aum_as_of": None,
+        "by_tier": [{"key": t.code, "count": 0} for t in TIERS],
+        "by_risk": [{"key": r, "count": 0} for r in RISK_LEVELS],
+        "by_branch": [],
+    }
+    if not reader.has("customers"):
+        return empty
+    customers = scoped_customers(principal)
+    with_aum = reader.has("holdings") and reader.has("products")
+    aum_join = f"LEFT JOIN {latest_aum_sql()} ON a.customer_id = c.customer_id" if with_aum else ""
+    aum = "a.aum" if with_aum else "NULL"
+    base = f"SELECT c.customer_id, c.branch_id, c.risk_level, {tier_case_sql(aum)} AS tier FROM {customers} {aum_join}"
+    rows = reader.rows(
+        f"WITH base AS ({base}) SELECT 'tier' AS dim, tier AS key, COUNT(*) AS n FROM base GROUP BY tier "
+        "UNION ALL SELECT 'risk', COALESCE(risk_level, 'unknown'), COUNT(*) FROM base GROUP BY risk_level "
+        "UNION ALL SELECT 'branch', branch_id, COUNT(*) FROM base GROUP BY branch_id",
+        label="dashboard counts",
+    )
+    by: dict[str, dict[str, int]] = {"tier": {}, "risk": {}, "branch": {}}
+    for r in rows:
+        by[r["dim"]][str(r["key"])] = int(r["n"])
+    as_of = reader.rows("SELECT MAX(snapshot_date) AS d FROM holdings", label="AUM date")[0]["d"] if with_aum else None
+    risks = [*RISK_LEVELS, *sorted(k for k in by["risk"] if k not in RISK_LEVELS)]
+    return {
+        "total": sum(by["tier"].values()),
+        "aum_as_of": as_of,
+        "by_tier": [{"key": t.code, "count": by["tier"].get(t.code, 0)} for t in TIERS],
+        "by_risk": [{"key": r, "count": by["risk"].get(r, 0)} for r in risks],
+        "by_branch": [{"key": k, "count": n} for k, n in sorted(by["branch"].items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
+
+
+def freshness(reader: LakeReader) -> list[dict[str, Any]]:
+    """Each published dataset: version, rows, business date and when it was published (UTC)."""
+    return [
+        {
+            "dataset": s.dataset,
+            "version": s.version,
+            "row_count": s.row_count,
+            "as_of": s.as_of,
+            "published_at": s.created_at,
+        }
+        for s in sorted(reader.snapshots.values(), key=lambda s: s.dataset)
+    ]
+
+
+def quarantine(store: Engine) -> list[dict[str, Any]]:
+    """Rows quarantined and loads rejected, per dataset, over all loads (from lx_load)."""
+    rejected = func.sum(func.coalesce((Load.status == "rejected").cast(Integer), 0))
+    stmt = (
+        select(Load.dataset, func.sum(Load.rows_quarantined), func.count(), rejected, func.max(Load.started_at))
+        .group_by(Load.dataset)
+        .order_by(Load.dataset)
+    )
+    with store.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        {
+            "dataset": d,
+            "rows_quarantined": int(q or 0),
+            "loads": int(n),
+            "loads_rejected": int(r or 0),
+            "last_load_at": last,
+        }
+        for d, q, n, r, last in rows
+    ]
+
+
+def summary(reader: LakeReader, store: Engine, principal: Principal) -> dict[str, Any]:
+    """The whole dashboard for `principal`."""
+    return {
+        "customers": customer_counts(reader, principal),
+        "freshness": freshness(reader),
+        "quarantine": quarantine(store),
+        "generated_at": datetime.now().astimezone(),
+        "today": date.today(),
+    }

@@ -1,0 +1,131 @@
+"""Reading the lake for request handlers: one DuckDB engine per app, one cursor per thread, fresh views.
+
+DuckDB connections must not be shared between threads, and the API serves requests from a thread pool.
+`LakeReader` keeps one in-memory DuckDB database whose views point at the lake's published snapshots,
+and gives each thread its own cursor on it (a cursor is a second connection to the same database, so it
+sees the same views). The views are re-registered when a new snapshot is published: the reader checks
+the pointers at most every `refresh_every` seconds, so a request costs no store round-trip most of the time
+and a new snapshot is visible within that delay (readers never see half a snapshot: see lingxi.store.lake).
+
+Serving copies: reading Parquet costs 6–25 ms per query even for one customer (file listing, footers,
+row groups of ~120k rows that pruning cannot skip), and a 360 page runs seven queries. Datasets up to
+`serve_rows` rows are therefore copied into DuckDB memory when their snapshot is published, sorted by
+customer, with only the columns the console reads (`SERVING_COLUMNS`), which brings a 360 down to a few
+milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet views, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.errors import EngineError
+from lingxi.store import Lake, Snapshot
+
+#: The columns the console reads from each large dataset (None: all); what a serving copy keeps.
+SERVING_COLUMNS: dict[str, tuple[str, ...] | None] = {
+    "customers": None,
+    "accounts": None,
+    "holdings": None,
+    "products": None,
+    "consent_events": None,
+    "transactions": tuple(
+        "txn_id customer_id ts amount direction channel category counterparty_type product_id".split()
+    ),
+    "events": ("event_id", "customer_id", "ts", "channel", "event_name"),
+}
+
+
+class LakeReader:
+    """Thread-safe reads of the lake's published datasets through DuckDB."""
+
+    def __init__(
+        self,
+        lake: Lake,
+        engine: DuckDBEngine | None = None,
+        *,
+        refresh_every: float = 2.0,
+        serve_rows: int = 5_000_000,
+        serving_columns: Mapping[str, tuple[str, ...] | None] = SERVING_COLUMNS,
+    ) -> None:
+        self.lake = lake
+        self.engine = engine or DuckDBEngine(memory_limit="1GB")
+        self.refresh_every = refresh_every
+        self.serve_rows = serve_rows
+        self.serving_columns = dict(serving_columns)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._checked_at = float("-inf")
+        self._snapshots: dict[str, Snapshot] = {}
+        self._generation = 0
+
+    @property
+    def snapshots(self) -> dict[str, Snapshot]:
+        """The snapshots the views currently read, by dataset (refreshed first if due)."""
+        self.refresh()
+        return dict(self._snapshots)
+
+    @property
+    def generation(self) -> int:
+        """Grows each time the views change: a cache key for results computed from them."""
+        self.refresh()
+        return self._generation
+
+    def has(self, dataset: str) -> bool:
+        """Whether `dataset` has a published snapshot (a bank may not send events, for instance)."""
+        self.refresh()
+        return dataset in self._snapshots
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Point the views at the latest published snapshots when the check is due (or `force`)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.refresh_every:
+            return
+        with self._lock:
+            if not force and now - self._checked_at < self.refresh_every:
+                return
+            current = {s.dataset: s for s in self.lake.snapshots()}
+            changed = [name for name, s in current.items() if self._snapshots.get(name) != s]
+            if changed:
+                self.lake.register(self.engine, changed)
+                for name in changed:
+                    self._serve_from_memory(current[name])
+                self._snapshots = current
+                self._generation += 1
+            self._checked_at = time.monotonic()
+
+    def _serve_from_memory(self, snap: Snapshot) -> None:
+        """Replace the Parquet view of a small enough dataset by an in-memory copy sorted by customer."""
+        if snap.dataset not in self.serving_columns or snap.row_count > self.serve_rows:
+            return
+        columns = self.serving_columns[snap.dataset]
+        names = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
+        order = " ORDER BY customer_id" if snap.dataset != "products" else ""
+        table = f"lx_serving_{snap.dataset}"
+        self.engine.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT {names} FROM "{snap.dataset}"{order}')
+        self.engine.execute(f'CREATE OR REPLACE VIEW "{snap.dataset}" AS SELECT * FROM "{table}"')
+
+    def _cursor(self) -> Any:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:  # creating a cursor touches the parent connection
+                cursor = self.engine.con.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def rows(self, sql: str, params: Sequence[Any] = (), *, label: str) -> list[dict[str, Any]]:
+        """Run a parameterised query on this thread's cursor; each row as a dict of column to value."""
+        self.refresh()
+        cursor = self._cursor()
+        try:
+            result = cursor.execute(sql, list(params))
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        except Exception as e:  # duckdb's error types are the engine's business; keep the SQL
+            raise EngineError(f"duckdb failed while reading {label}:\n{sql}\n\n{e}") from e
+
+    def close(self) -> None:
+        self.engine.close()

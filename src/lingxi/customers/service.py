@@ -1,0 +1,237 @@
+"""Customer search and the customer 360: scoped, masked and audited in one place.
+
+Every function takes the principal and applies, in this order: branch scope in the SQL (lingxi.customers
+.scoping), masking of each personal field for that principal (lingxi.privacy.masking), and an audit entry
+for the read (`customer_read`) and for each unmasking (`unmask`, with its reason), written in one
+transaction (COMPLIANCE.md R24, R25, R45). A customer outside the principal's scope is reported exactly
+like a customer that does not exist (NotFound, so the API answers 404): ids cannot be probed. The denial
+itself is audited (`access_denied`), so an investigator still sees the attempt (F19).
+
+Search is by customer-number prefix or by mobile number. Names are not searchable: they are personal,
+shown masked, and a name search would let anyone confirm a full name by trying it. A mobile is
+normalised, hashed with the bank's key and matched against `phone_hash` (the lake never holds the
+number), and it travels in a POST body, never in a URL (R50).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from lingxi.auth import audit
+from lingxi.auth.errors import PermissionDenied
+from lingxi.auth.scope import Principal
+from lingxi.customers.aum import ASSET_TYPES_SQL, tier_of
+from lingxi.customers.reader import LakeReader
+from lingxi.customers.scoping import scope_sql, scoped_customers
+from lingxi.errors import InputError, NotFound
+from lingxi.privacy.identifiers import keyed_hash, normalise_phone
+from lingxi.privacy.masking import mask_record
+from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
+
+#: Customer columns shown on the 360 page; the identifier hashes are never shown (has_* flags instead).
+PROFILE_COLUMNS = (
+    "customer_id branch_id name birth_date gender city city_tier occupation onboarded_at risk_level "
+    "risk_assessed_at address status is_vulnerable"
+).split()
+COMPUTED = ("aum", "aum_tier", "aum_as_of", "has_phone", "has_id_no")
+PERSONAL_FIELDS = tuple(c.name for c in CUSTOMERS.columns if c.personal and c.name in PROFILE_COLUMNS)
+SEARCH_FIELDS = ("name", "city", "risk_level", "holdings.balance")
+CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+RECENT = 20
+
+
+def _not_found(customer_id: str) -> NotFound:
+    return NotFound(f"no customer `{customer_id}`", hint="check the customer number; search lists those you may see")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    customers: list[dict[str, Any]]
+    by: str  # "id_prefix" or "phone"
+
+
+def latest_aum_sql(where: str = "TRUE") -> str:
+    """Per-customer AUM on the latest snapshot date, as a subquery aliased `a`."""
+    return (
+        "(SELECT h.customer_id, SUM(h.balance) AS aum, MAX(h.snapshot_date) AS aum_as_of FROM holdings h "
+        f"JOIN products p ON p.product_id = h.product_id WHERE p.type IN {ASSET_TYPES_SQL} AND {where} "
+        "AND h.snapshot_date = (SELECT MAX(snapshot_date) FROM holdings) GROUP BY h.customer_id) AS a"
+    )
+
+
+def search(
+    reader: LakeReader, store: Engine, principal: Principal, query: str, *, hash_key: str, limit: int = 20
+) -> SearchResult:
+    """Customers in scope whose number starts with `query`, or whose mobile is `query`; masked and audited."""
+    text = query.strip()
+    phone = normalise_phone(text)
+    if phone is not None:
+        by, condition, params = "phone", "c.phone_hash = ?", [keyed_hash(phone, hash_key)]
+    elif CUSTOMER_ID.match(text):
+        by, condition, params = "id_prefix", "starts_with(c.customer_id, ?)", [text.upper()]
+    else:
+        raise InputError(
+            "search needs a customer number (or its beginning) or a mainland mobile number",
+            hint="names are not searchable: they are personal information",
+        )
+    rows: list[dict[str, Any]] = []
+    if reader.has("customers"):
+        aum = latest_aum_sql() if reader.has("holdings") and reader.has("products") else None
+        aum_cols = "a.aum, a.aum_as_of" if aum else "NULL AS aum, NULL AS aum_as_of"
+        join = f"LEFT JOIN {aum} ON a.customer_id = c.customer_id" if aum else ""
+        rows = reader.rows(
+            f"SELECT c.customer_id, c.branch_id, c.name, c.city, c.risk_level, {aum_cols} "
+            f"FROM {scoped_customers(principal)} {join} WHERE {condition} ORDER BY c.customer_id LIMIT ?",
+            [*params, max(1, min(limit, 100))],
+            label="customer search",
+        )
+    found = []
+    for row in rows:
+        row["aum_tier"] = tier_of(row["aum"])
+        found.append(mask_record(row, CUSTOMERS, principal, computed=("aum", "aum_as_of", "aum_tier")).values)
+    detail = f"search by {by}: {len(found)} customer(s) listed"  # never the query: it may be a mobile
+    audit.record(store, audit.Action.CUSTOMER_READ, principal, target="search", fields=SEARCH_FIELDS, detail=detail)
+    return SearchResult(found, by)
+
+
+def _customer_row(reader: LakeReader, principal: Principal, customer_id: str) -> dict[str, Any] | None:
+    if not CUSTOMER_ID.match(customer_id) or not reader.has("customers"):
+        return None
+    rows = reader.rows(
+        f"SELECT {', '.join(PROFILE_COLUMNS)}, phone_hash IS NOT NULL AS has_phone, "
+        f"id_no_hash IS NOT NULL AS has_id_no, ({scope_sql(principal)}) AS in_scope "
+        "FROM customers WHERE customer_id = ?",
+        [customer_id],
+        label=f"customer `{customer_id}`",
+    )
+    return rows[0] if rows else None
+
+
+def _deny(store: Engine, principal: Principal, customer_id: str) -> NotFound:
+    audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
+    return _not_found(customer_id)
+
+
+def customer_360(
+    reader: LakeReader,
+    store: Engine,
+    principal: Principal,
+    customer_id: str,
+    *,
+    unmask: Iterable[str] = (),
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Everything Lingxi knows about one customer in scope, masked for `principal`; audited.
+
+    `unmask` (with a reason code) shows those fields in full if the principal's role may; the unmasking
+    is audited with its reason. Raises NotFound for an unknown customer or one outside the scope.
+    """
+    row = _customer_row(reader, principal, customer_id)
+    if row is None:
+        raise _not_found(customer_id)
+    if not row.pop("in_scope"):
+        raise _deny(store, principal, customer_id)
+    cid = str(row["customer_id"])
+    trend = _aum_trend(reader, cid)
+    latest = trend[-1] if trend else None
+    row |= {
+        "aum": latest["aum"] if latest else 0.0,
+        "aum_as_of": latest["snapshot_date"] if latest else None,
+    }
+    row["aum_tier"] = tier_of(row["aum"])
+    try:
+        profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
+    except PermissionDenied:  # an unmasking the role may not do, or without a reason: refused and audited (F22)
+        fields = sorted(set(unmask))
+        audit.record(store, audit.Action.ACCESS_DENIED, principal, target=cid, fields=fields, result="unmask_refused")
+        raise
+    result = {
+        "profile": profile.values,
+        "aum_trend": trend,
+        "holdings": _holdings(reader, cid, latest["snapshot_date"] if latest else None),
+        "accounts": _accounts(reader, principal, cid),
+        "transactions": _recent(
+            reader,
+            "transactions",
+            cid,
+            "txn_id, ts, amount, direction, channel, category, counterparty_type, product_id",
+        ),
+        "events": _recent(reader, "events", cid, "event_id, ts, channel, event_name"),
+        "consents": _consents(reader, cid),
+        "contact_history": None,  # arrives with channels/ (issue: outbound contact records)
+        "unmasked": list(profile.unmasked),
+    }
+    with store.begin() as conn:
+        who = audit.Who.of(principal)
+        fields = sorted({*PERSONAL_FIELDS, "holdings.balance", "transactions.amount", "accounts.account_no_last4"})
+        audit.append(conn, audit.Action.CUSTOMER_READ, who, target=cid, fields=fields, detail="customer 360")
+        if profile.unmasked:
+            audit.append(conn, audit.Action.UNMASK, who, target=cid, fields=profile.unmasked, reason=str(reason))
+    return result
+
+
+def _aum_trend(reader: LakeReader, cid: str) -> list[dict[str, Any]]:
+    if not (reader.has("holdings") and reader.has("products")):
+        return []
+    rows = reader.rows(
+        "SELECT h.snapshot_date, SUM(h.balance) AS aum FROM holdings h JOIN products p ON p.product_id = h.product_id "
+        f"WHERE h.customer_id = ? AND p.type IN {ASSET_TYPES_SQL} GROUP BY h.snapshot_date ORDER BY h.snapshot_date",
+        [cid],
+        label="AUM trend",
+    )
+    return [{"snapshot_date": r["snapshot_date"], "aum": float(r["aum"] or 0)} for r in rows]
+
+
+def _holdings(reader: LakeReader, cid: str, on: Any) -> list[dict[str, Any]]:
+    if on is None or not reader.has("products"):
+        return []
+    return reader.rows(
+        "SELECT h.product_id, p.name AS product_name, p.type AS product_type, p.risk_level AS product_risk_level, "
+        "h.balance FROM holdings h LEFT JOIN products p ON p.product_id = h.product_id "
+        "WHERE h.customer_id = ? AND h.snapshot_date = ? AND h.balance <> 0 ORDER BY h.balance DESC",
+        [cid, on],
+        label="holdings",
+    )
+
+
+def _accounts(reader: LakeReader, principal: Principal, cid: str) -> list[dict[str, Any]]:
+    if not reader.has("accounts"):
+        return []
+    rows = reader.rows(
+        "SELECT account_id, type, branch_id, account_no_last4, currency, opened_at, closed_at, status "
+        "FROM accounts WHERE customer_id = ? ORDER BY opened_at",
+        [cid],
+        label="accounts",
+    )
+    return [mask_record(r, ACCOUNTS, principal).values for r in rows]
+
+
+def _recent(reader: LakeReader, dataset: str, cid: str, columns: str) -> list[dict[str, Any]]:
+    if not reader.has(dataset):
+        return []
+    return reader.rows(
+        f"SELECT {columns} FROM {dataset} WHERE customer_id = ? ORDER BY ts DESC LIMIT {RECENT}",
+        [cid],
+        label=f"recent {dataset}",
+    )
+
+
+def _consents(reader: LakeReader, cid: str) -> list[dict[str, Any]]:
+    """Current consent per purpose and channel: the latest event of each (the ledger in privacy/ will own this)."""
+    if not reader.has("consent_events"):
+        return []
+    return reader.rows(
+        "SELECT purpose, channel, status, ts AS since, source FROM consent_events WHERE customer_id = ? "
+        "QUALIFY row_number() OVER (PARTITION BY purpose, channel ORDER BY ts DESC, consent_event_id DESC) = 1 "
+        "ORDER BY purpose, channel",
+        [cid],
+        label="consents",
+    )
+
+
+__all__ = ["SearchResult", "customer_360", "latest_aum_sql", "search"]

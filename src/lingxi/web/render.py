@@ -1,0 +1,75 @@
+"""Rendering console pages: one Jinja2 environment (autoescaped), the catalogue, and display filters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from lingxi import __version__
+from lingxi.web.i18n import LANG_COOKIE, language, translator
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def money(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{float(value):,.2f}"
+
+
+def count(value: Any) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "–" if value in (None, "") else str(value)
+
+
+def json_script(value: Any) -> Markup:
+    """JSON safe to place inside <script type="application/json"> (no `</script>` break-out)."""
+    text = json.dumps(value, ensure_ascii=False, default=_default)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def tier_label(key: str, t: Callable[[str], str]) -> str:
+    return t(f"tier.{key}")
+
+
+def risk_label(key: str, t: Callable[[str], str]) -> str:
+    return t("risk.unknown") if key == "unknown" else key
+
+
+ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+ENV.filters.update(
+    money=money, count=count, when=when, json_script=json_script, tier_label=tier_label, risk_label=risk_label
+)
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render `template` in the request's language."""
+    lang = language(request.cookies.get(LANG_COOKIE))
+    html = ENV.get_template(template).render(
+        t=translator(lang), lang=lang, version=__version__, path=request.url.path, **context
+    )
+    return HTMLResponse(html, status_code=status_code)
