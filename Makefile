@@ -57,6 +57,7 @@ typecheck: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

@@ -140,3 +140,31 @@ def test_the_auditor_reads_the_log_and_the_read_is_itself_audited(app: FastAPI, 
     html = client.get("/audit", params={"action": "unmask"}).text
     assert "unmask" in html and "<table" in html
     assert audit.verify(app.state.lingxi.store).ok
+
+
+def test_the_360_shows_consent_from_the_ledger(bank: Bank, clients: dict[str, Any]) -> None:
+    from datetime import UTC, datetime
+
+    from lingxi.privacy.consent import record_consent
+    from lingxi.store import connect
+
+    store = connect(bank.settings.resolved_database_url)
+    try:
+        record_consent(
+            store,
+            customer_id=bank.cust_b,
+            purpose="marketing",
+            channel="push",
+            status="withdrawn",
+            source="app",
+            occurred_at=datetime.now(UTC),
+            idempotency_key="test-360-withdrawal",
+            actor=audit.Who("cli:test"),
+            hash_key=bank.settings.hash_key,
+        )
+    finally:
+        store.dispose()
+    client, _ = clients["strategist1"]
+    consents = client.get(f"/api/v1/customers/{bank.cust_b}").json()["consents"]
+    push = [c for c in consents if c["purpose"] == "marketing" and c["channel"] == "push"]
+    assert push and push[0]["status"] == "withdrawn" and push[0]["source"] == "app"

@@ -32,11 +32,6 @@ ARGS = [
 ]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # registered here until pyproject.toml lists it (the suite runs with --strict-markers)
-    config.addinivalue_line("markers", "browser: drives Debian's Chromium with Playwright (skipped if it is missing)")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if CHROMIUM.exists():
         return

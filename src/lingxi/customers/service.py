@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ from lingxi.customers.aum import ASSET_TYPES_SQL, tier_of
 from lingxi.customers.reader import LakeReader
 from lingxi.customers.scoping import scope_sql, scoped_customers
 from lingxi.errors import InputError, NotFound
+from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
 from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
@@ -162,7 +164,7 @@ def customer_360(
             "txn_id, ts, amount, direction, channel, category, counterparty_type, product_id",
         ),
         "events": _recent(reader, "events", cid, "event_id, ts, channel, event_name"),
-        "consents": _consents(reader, cid),
+        "consents": _consents(reader, store, cid),
         "contact_history": None,  # arrives with channels/ (issue: outbound contact records)
         "unmasked": list(profile.unmasked),
     }
@@ -221,8 +223,24 @@ def _recent(reader: LakeReader, dataset: str, cid: str, columns: str) -> list[di
     )
 
 
-def _consents(reader: LakeReader, cid: str) -> list[dict[str, Any]]:
-    """Current consent per purpose and channel: the latest event of each (the ledger in privacy/ will own this)."""
+def _consents(reader: LakeReader, store: Engine, cid: str) -> list[dict[str, Any]]:
+    """Current consent per purpose and channel, from the consent ledger.
+
+    Before the pipeline's consent stage has filled the ledger, the lake's latest `consent_events` row
+    per purpose and channel stands in (shown as the history it is).
+    """
+    state = current_consent(store, cid)
+    if state.latest:
+        return [
+            {
+                "purpose": e.purpose,
+                "channel": e.channel,
+                "status": e.status,
+                "since": e.occurred_at.replace(tzinfo=UTC),
+                "source": e.source,
+            }
+            for e in sorted(state.latest, key=lambda e: (e.purpose, e.channel))
+        ]
     if not reader.has("consent_events"):
         return []
     return reader.rows(
