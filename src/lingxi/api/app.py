@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lingxi import __version__
 from lingxi.api import errors
-from lingxi.api.routes import audit, auth, customers, dashboard, system
+from lingxi.api.routes import audit, auth, consent, customers, dashboard, dsr, privacy, system
 from lingxi.api.state import AppState
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.config import Settings
@@ -39,7 +39,7 @@ def create_app(
     settings: Settings, *, policy: AuthPolicy = DEFAULT_POLICY, secure_cookies: bool | None = None
 ) -> FastAPI:
     """The app for `settings`. `secure_cookies` None: Secure cookies unless on plain HTTP to a loopback address."""
-    from lingxi.web import pages  # the console's routes (web/ imports api/, not the other way round)
+    from lingxi.web import pages, privacy_pages  # the console (web/ imports api/, not the other way round)
 
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
@@ -67,9 +67,10 @@ def create_app(
     app.state.lingxi = state
     errors.install(app)
     app.middleware("http")(security_headers)
-    for module in (system, auth, customers, dashboard, audit):
+    for module in (system, auth, customers, consent, dsr, privacy, dashboard, audit):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.include_router(privacy_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -1,10 +1,10 @@
 """One error shape for every failure: `{"ok": false, "error": "...", "errors": [...], "status": N}`.
 
 LingxiError families map to HTTP statuses here and nowhere else: a failed or expired sign-in is 401, a
-known principal without the permission 403, NotFound 404, bad input 422. Unexpected failures (and engine
-or store errors, whose messages carry SQL) become a generic 500 with a correlation id; the details go to
-the server log only (ASVS 7.4.1, COMPLIANCE.md R49). Console pages ask for HTML and get the same message
-rendered as a page, or a redirect to the sign-in page on 401.
+known principal without the permission 403, NotFound 404, a reused idempotency key 409, bad input 422.
+Unexpected failures (and engine or store errors, whose messages carry SQL) become a generic 500 with a
+correlation id; the details go to the server log only (ASVS 7.4.1, COMPLIANCE.md R49). Console pages
+ask for HTML and get the same message rendered as a page, or a redirect to the sign-in page on 401.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lingxi.auth.errors import AccountError, AuthenticationFailed, PasswordRejected, PermissionDenied
 from lingxi.errors import ConfigError, InputError, LingxiError, NotFound, SpecError
+from lingxi.privacy.consent import IdempotencyConflict
 from lingxi.privacy.masking import redact_identifiers
 
 log = logging.getLogger("lingxi.api")
@@ -29,6 +30,7 @@ STATUS_OF: tuple[tuple[type[LingxiError], int], ...] = (
     (AuthenticationFailed, 401),
     (PermissionDenied, 403),
     (NotFound, 404),
+    (IdempotencyConflict, 409),  # before InputError/SpecError: a reused key is a conflict, not bad syntax
     (InputError, 422),
     (SpecError, 422),
     (ConfigError, 422),

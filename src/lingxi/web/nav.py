@@ -48,7 +48,7 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
     (
         "nav.section.govern",
         (
-            NavItem("nav.privacy", None, status="nav.building"),
+            NavItem("nav.privacy", "/privacy/inventory"),  # the inventory holds no customer data: every role
             NavItem("nav.data", None),
             NavItem("nav.audit", "/audit", Permission.AUDIT_READ),
             NavItem("nav.users", None),
@@ -65,6 +65,7 @@ def navigation(principal: Principal, path: str) -> list[dict[str, object]]:
         for item in items:
             enabled = item.enabled_for(principal)
             active = item.href is not None and (path == item.href or item.href != "/" and path.startswith(item.href))
+            active = active or item.key == "nav.privacy" and path.startswith("/privacy/")
             why = None if enabled else (item.status if item.href is None else "nav.no_permission")
             entries.append({"key": item.key, "href": item.href, "enabled": enabled, "active": active, "why": why})
         sections.append({"title": title, "items": entries})
