@@ -7,6 +7,7 @@ without an authorisation decision and a test of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -46,10 +47,43 @@ MATRIX: dict[tuple[str, str], RouteCase] = {
     ("GET", "/customers/{customer_id}"): RouteCase("customer:read", "customer"),
     ("POST", "/customers/{customer_id}/unmask"): RouteCase("customer:read", "customer"),
     ("GET", "/audit"): RouteCase("audit:read", "plain"),
+    # consent ledger: recording needs consent:write, reading customer:read; both inside the branch scope
+    ("POST", "/api/v1/customers/{customer_id}/consents"): RouteCase("consent:write", "customer", ok=201),
+    ("GET", "/api/v1/customers/{customer_id}/consents"): RouteCase("customer:read", "customer"),
+    # data-subject requests: compliance only (approval:decide). Correction and deletion are called with a
+    # body the library refuses (422) after the permission and scope checks, so the matrix writes nothing;
+    # tests/api/test_privacy_http.py performs real ones on a bank of its own.
+    ("POST", "/api/v1/customers/{customer_id}/dsr/export"): RouteCase("approval:decide", "customer"),
+    ("POST", "/api/v1/customers/{customer_id}/dsr/correct"): RouteCase("approval:decide", "customer", ok=422),
+    ("POST", "/api/v1/customers/{customer_id}/dsr/delete"): RouteCase("approval:decide", "customer", ok=422),
+    ("GET", "/api/v1/dsr/receipts"): RouteCase("approval:decide", "plain"),
+    ("GET", "/api/v1/privacy/inventory"): RouteCase(AUTHENTICATED, "plain"),
+    ("GET", "/api/v1/privacy/sharing"): RouteCase(AUTHENTICATED, "plain"),
+    ("GET", "/privacy/inventory"): RouteCase(AUTHENTICATED, "plain"),
+    ("GET", "/privacy/sharing"): RouteCase(AUTHENTICATED, "plain"),
+    ("POST", "/customers/{customer_id}/dsr/export"): RouteCase("approval:decide", "customer"),
+    ("POST", "/customers/{customer_id}/dsr/delete"): RouteCase("approval:decide", "customer", ok=422),
 }
 
 #: The unmask a branch RM may do; other roles get 403 for it even on a customer they may read.
 UNMASK_BODY = {"fields": ["name"], "reason": "CUSTOMER_CONTACT"}
+#: A correction the library refuses (the customer number is not correctable) and an unconfirmed deletion.
+REFUSED_CORRECTION = {"changes": {"customer_id": "X1"}}
+UNCONFIRMED_DELETION = {"confirm_customer_id": "not-the-customer"}
+
+
+def consent_body() -> dict[str, Any]:
+    """A valid grant with a fresh idempotency key, so every matrix call records a new event (201)."""
+    return {
+        "purpose": "marketing",
+        "channel": "sms",
+        "status": "granted",
+        "source": "app",
+        "occurred_at": "2026-01-05T09:30:00+08:00",
+        "idempotency_key": f"matrix-{uuid.uuid4().hex}",
+        "notice_version": "v3",
+        "evidence": "app:consent-toggle",
+    }
 
 
 def call(
@@ -67,9 +101,16 @@ def call(
     if url == "/api/v1/customers/search":
         json = {"query": query}
     elif url.startswith("/api/v1/customers/"):
-        json = UNMASK_BODY
+        json = {
+            "consents": consent_body(),
+            "export": None,
+            "correct": REFUSED_CORRECTION,
+            "delete": UNCONFIRMED_DELETION,
+        }.get(url.rsplit("/", 1)[1], UNMASK_BODY)
     elif url == "/customers/search":
         data = {"query": query, "csrf_token": csrf}
+    elif url.startswith("/customers/") and "/dsr/" in url:
+        data = {"confirm_customer_id": "not-the-customer", "csrf_token": csrf}
     elif url.startswith("/customers/"):
         data = {"field_name": "1", "reason": "CUSTOMER_CONTACT", "csrf_token": csrf}
     elif url == "/logout":
