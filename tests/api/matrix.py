@@ -6,8 +6,8 @@ without an authorisation decision and a test of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient

@@ -39,7 +39,9 @@ def shape(r: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def test_record_retry_conflict_and_read_back(app: FastAPI, bank: Bank, clients: dict[str, tuple[TestClient, str]]) -> None:
+def test_record_retry_conflict_and_read_back(
+    app: FastAPI, bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
     client, csrf = clients["rm_a"]
     h = {"X-CSRF-Token": csrf}
     url = f"/api/v1/customers/{bank.cust_a2}/consents"
@@ -60,7 +62,13 @@ def test_record_retry_conflict_and_read_back(app: FastAPI, bank: Bank, clients: 
     assert state["personalisation"]["reason"] == (None if lib.personalisation() else "PERSONALISATION_OPTOUT")
     assert len(state["decisions"]) == len(consent.PURPOSES) * len(consent.CONCRETE_CHANNELS)
     sms = next(d for d in state["decisions"] if d["purpose"] == "marketing" and d["channel"] == "sms")
-    assert sms == {"purpose": "marketing", "channel": "sms", "allowed": True, "reason": None, "event_id": event["event_id"]}
+    assert sms == {
+        "purpose": "marketing",
+        "channel": "sms",
+        "allowed": True,
+        "reason": None,
+        "event_id": event["event_id"],
+    }
 
     withdrawal = grant(status="withdrawn", occurred_at="2026-01-06T10:00:00+08:00")
     del withdrawal["notice_version"], withdrawal["evidence"]  # withdrawing is as easy as granting (R4)

@@ -109,3 +109,15 @@ def test_the_auditor_reads_the_audit_log(page: Any, server: str) -> None:
     page.wait_for_selector("[data-testid=audit-table]")
     assert "login" in page.get_by_test_id("audit-table").inner_text()
     shot(page, "08-audit-log")
+
+
+def test_the_personal_information_inventory_in_both_languages(page: Any, server: str) -> None:
+    sign_in(page, server, "auditor1")  # no customer access, yet the inventory is open to every role
+    page.click("a.nav-item[href='/privacy/inventory']")
+    page.wait_for_url(server + "/privacy/inventory")
+    assert "个人信息清单" in page.content() and page.get_by_test_id("inventory").is_visible()
+    shot(page, "20-privacy-inventory-zh")
+    page.get_by_test_id("lang-switch").click()
+    page.wait_for_url(server + "/privacy/inventory")
+    assert "Personal-information inventory" in page.content()
+    shot(page, "21-privacy-inventory-en")
