@@ -241,3 +241,26 @@ def test_progress_is_reported_in_bytes_up_to_the_whole_input(loader: Loader, tmp
     assert seen and all(total == path.stat().st_size for _, total in seen)
     done = [d for d, _ in seen]
     assert done == sorted(done) and done[-1] == path.stat().st_size
+
+
+def test_a_resent_extract_cannot_bring_back_an_erased_customer(loader: Loader, tmp_path: Path) -> None:
+    from lingxi.auth.audit import Who
+    from lingxi.privacy.dsr import erase_customer
+
+    ids = loader.base()
+    txns = factories.transactions(80, ids)
+    loader("transactions", factories.write_csv(tmp_path / "t.csv", txns))
+    gone = txns[0]["customer_id"]
+    erase_customer(loader.lake, loader.engine, gone, actor=Who("cli:test"), hash_key="test-key")
+    assert gone not in {r["customer_id"] for r in loader.rows("customers")}
+
+    report = loader("customers", tmp_path / "base" / "customers.csv")  # the bank re-sends its full extract
+    assert report.status == "published" and report.rows_erased == 1 and report.rows_quarantined == 0
+    assert report.rows_in == report.rows_valid + report.rows_quarantined + report.rows_erased
+    assert gone not in {r["customer_id"] for r in loader.rows("customers")}
+    again = loader("transactions", factories.write_csv(tmp_path / "t2.csv", txns), max_bad=1.0)
+    assert again.rows_erased == sum(t["customer_id"] == gone for t in txns)
+    assert again.status == "empty" and again.rows_valid == 0  # the rest were loaded already
+    assert gone not in {r["customer_id"] for r in loader.rows("transactions")}
+    for part in Path(loader.lake.root, "_quarantine").rglob("*.parquet"):
+        assert gone not in json.dumps(pq.read_table(part).to_pylist(), default=str)

@@ -124,6 +124,10 @@ def print_report(report: LoadReport) -> None:
             reasons.add_row(fld, code, f"{count:,}", REASONS.get(code, ""))
         console.print(reasons)
         console.print(f"quarantine: {report.quarantine_path}")
+    if report.rows_erased:
+        console.print(
+            f"[yellow]left out[/] {report.rows_erased:,} rows of customers erased on request (not kept anywhere)"
+        )
     if report.ignored_columns:
         console.print(f"[yellow]ignored columns[/] (not in the contract): {', '.join(report.ignored_columns)}")
     if report.status == "published":
@@ -131,5 +135,7 @@ def print_report(report: LoadReport) -> None:
             f"[green]published[/] `{report.table}` version {report.version} "
             f"({report.rows_valid:,} rows in {report.seconds:.1f} s)"
         )
+    elif report.status == "empty":
+        console.print(f"[yellow]nothing published[/] `{report.table}`: no valid row; the snapshot is unchanged")
     else:
         console.print(f"[red]rejected[/] `{report.table}`: the published snapshot is unchanged")

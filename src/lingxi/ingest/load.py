@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingxi.engine.duckdb import DuckDBEngine
@@ -39,6 +40,7 @@ from lingxi.ingest.checks import (
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.readers import SourceFiles, find_files, iter_batches
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
+from lingxi.privacy.tables import Erasure, subject_ref
 from lingxi.schema.contract import get_table
 from lingxi.schema.types import Column, Table
 from lingxi.store.db import session_factory
@@ -65,15 +67,16 @@ class LoadOptions:
 
 @dataclass
 class LoadReport:
-    """What one load did; `rows_in == rows_valid + rows_quarantined` always holds."""
+    """What one load did; `rows_in == rows_valid + rows_quarantined + rows_erased` always holds."""
 
     load_id: str
     table: str
     source: str
-    status: str  # published, rejected, unchanged
+    status: str  # published, rejected, unchanged, empty (no valid row: nothing published)
     rows_in: int = 0
     rows_valid: int = 0
     rows_quarantined: int = 0
+    rows_erased: int = 0  # rows of customers erased on request: dropped, counted, never kept
     reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
     version: int | None = None
     quarantine_path: str | None = None
@@ -84,11 +87,12 @@ class LoadReport:
 
     @property
     def bad_share(self) -> float:
-        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
+        kept = self.rows_in - self.rows_erased
+        return self.rows_quarantined / kept if kept else 0.0
 
     @property
     def ok(self) -> bool:
-        return self.status in ("published", "unchanged")
+        return self.status in ("published", "unchanged", "empty")
 
 
 def load(
@@ -140,6 +144,9 @@ def load(
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
         if report.bad_share > options.max_bad:
             report.status = "rejected"
+            shutil.rmtree(folder, ignore_errors=True)
+        elif report.rows_valid == 0:  # nothing new to show: an empty snapshot would only hide the last one
+            report.status = "empty"
             shutil.rmtree(folder, ignore_errors=True)
         else:
             report.version = lake.publish(
@@ -214,9 +221,12 @@ class _Run:
         self.reasons: Counter[str] = Counter()
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
         self.renames = {spec.source: name for name, spec in self.source_of.items()}
+        self.erased_refs: set[str] = set()
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
+        with self.lake.store.connect() as conn:
+            self.erased_refs = set(conn.execute(select(Erasure.subject_ref)).scalars())
         keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __origin VARCHAR)")
         snapshot = self.lake.snapshot(self.table.name)
@@ -277,6 +287,7 @@ class _Run:
         path, raw = item
         raw = raw.rename_columns([self.renames.get(n, n) for n in raw.column_names])
         self._require_columns(raw, path)
+        raw = self._drop_erased(raw)
         if self.chunk_index == 0:
             self.prepare_references(raw.column_names)
         chunk = self._apply_transforms(raw)
@@ -300,6 +311,28 @@ class _Run:
         self.report.rows_valid += raw.num_rows - bad
         self.report.rows_in += raw.num_rows
         self.chunk_index += 1
+
+    def _drop_erased(self, raw: pa.Table) -> pa.Table:
+        """Leave out rows of customers erased on request, so a re-sent extract cannot bring them back.
+
+        They are counted, not quarantined: keeping them anywhere would undo the erasure.
+        """
+        if not self.erased_refs or "customer_id" not in raw.column_names:
+            return raw
+        ids = [i for i in pc.unique(raw.column("customer_id")).to_pylist() if i is not None]
+        erased = [i for i in ids if subject_ref(str(i).strip(), self.options.hash_key) in self.erased_refs]
+        if not erased:
+            return raw
+        mask = pc.fill_null(
+            pc.is_in(
+                pc.utf8_trim_whitespace(raw.column("customer_id").cast(pa.string())), pa.array(erased, pa.string())
+            ),
+            False,
+        )
+        dropped = int(pc.sum(mask).as_py() or 0)
+        self.report.rows_erased += dropped
+        self.report.rows_in += dropped
+        return raw.filter(pc.invert(mask))
 
     def _require_columns(self, raw: pa.Table, path: Path) -> None:
         if self.chunk_index == 0:
