@@ -30,7 +30,7 @@ def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake
         ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x"))  # type: ignore[arg-type]
         seen = []
         results = run_pipeline(ctx, on_stage=seen.append)
-        assert [r.name for r in results] == ["load", "consent"] == [r.name for r in seen]
+        assert [r.name for r in results] == ["load", "corrections", "consent"] == [r.name for r in seen]
         assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
         assert "transactions 60" in results[0].summary
         again = PipelineContext(lake=lake, engine=engine, extracts=tmp_path / "x")  # type: ignore[arg-type]

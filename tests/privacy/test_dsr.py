@@ -17,7 +17,7 @@ from lingxi.auth.audit import Who
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import SpecError
 from lingxi.ingest.load import LoadOptions, load
-from lingxi.privacy import consent, dsr
+from lingxi.privacy import consent, correction, dsr
 from lingxi.privacy.identifiers import keyed_hash
 from lingxi.privacy.tables import ERASED_PREFIX, subject_ref
 from lingxi.schema import TABLES
@@ -94,7 +94,7 @@ def bank(store: sqlalchemy.Engine, tmp_path: Path, bank_extracts: Path) -> tuple
             .returning(User.id)
         ).scalar_one()
         conn.execute(insert(UserCustomer).values(user_id=user_id, customer_id=cid))
-    dsr.correct_customer(
+    correction.correct_customer(
         lake, cid, {"address": "浙江省杭州市西湖区新地址 9 号"}, actor=STAFF, hash_key=KEY, apply_now=False
     )
     return lake, x
@@ -215,7 +215,7 @@ def test_correction_reaches_the_lake_and_settles(store: sqlalchemy.Engine, tmp_p
     with DuckDBEngine(threads=1) as engine:
         path = factories.write_csv(tmp_path / "c.csv", factories.customers(5))
         load(lake, engine, LoadOptions("customers", path, hash_key=KEY))
-    receipt = dsr.correct_customer(
+    receipt = correction.correct_customer(
         lake, "C000002", {"name": "李四", "phone": "+86 138-0013-8000"}, actor=STAFF, hash_key=KEY
     )
     snap = lake.snapshot("customers")
@@ -224,9 +224,9 @@ def test_correction_reaches_the_lake_and_settles(store: sqlalchemy.Engine, tmp_p
     assert rows["C000002"]["name"] == "李四"
     assert rows["C000002"]["phone_hash"] == keyed_hash("13800138000", KEY)
     assert rows["C000001"]["name"] == factories.customers(5)[0]["name"]
-    assert dsr.apply_corrections(lake) == {}  # applied to the current version: nothing to do
+    assert correction.apply_corrections(lake) == {}  # applied to the current version: nothing to do
     with pytest.raises(SpecError) as info:
-        dsr.correct_customer(
+        correction.correct_customer(
             lake, "C000002", {"customer_id": "X", "gender": "Q", "birth_date": "soon"}, actor=STAFF, hash_key=KEY
         )
     assert all(f"`{n}`" in str(info.value) for n in ("customer_id", "gender", "birth_date"))

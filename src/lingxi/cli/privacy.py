@@ -24,7 +24,7 @@ from lingxi.auth.audit import Who
 from lingxi.cli.context import console, friendly_errors, open_lake, settings
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import InputError
-from lingxi.privacy import consent, dsr, inventory
+from lingxi.privacy import consent, correction, dsr, inventory
 from lingxi.store import Lake
 
 consent_app = typer.Typer(help="Record and read customers' consents (the consent ledger).", no_args_is_help=True)
@@ -178,7 +178,9 @@ def correct(
             raise InputError(f"`--set {item}` is not column=value", hint="e.g. --set name=张三")
         parsed[name.strip()] = value or None
     with open_lake() as lake:
-        receipt = dsr.correct_customer(lake, customer_id, parsed, actor=_who(actor), hash_key=settings().hash_key)
+        receipt = correction.correct_customer(
+            lake, customer_id, parsed, actor=_who(actor), hash_key=settings().hash_key
+        )
     version = receipt.stores["lake"]["applied_version"]
     console.print(
         f"[green]corrected[/] {', '.join(sorted(parsed))} (request {receipt.request_id}; "

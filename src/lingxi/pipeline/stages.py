@@ -96,6 +96,16 @@ def load_extracts(ctx: PipelineContext) -> str:
     return "; ".join(parts)
 
 
+def reapply_corrections(ctx: PipelineContext) -> str:
+    """Re-apply recorded corrections to datasets a load replaced, so a re-sent extract cannot undo them."""
+    from lingxi.privacy.correction import apply_corrections
+
+    applied = {name: version for name, version in apply_corrections(ctx.lake).items() if version is not None}
+    if not applied:
+        return "no correction to re-apply"
+    return "re-applied to " + ", ".join(f"{name} (version {version})" for name, version in sorted(applied.items()))
+
+
 def import_consents(ctx: PipelineContext) -> str:
     """Bring consent grants and withdrawals from the lake's `consent_events` into the consent ledger."""
     from lingxi.auth.audit import Who
@@ -110,6 +120,7 @@ def import_consents(ctx: PipelineContext) -> str:
 
 STAGES: list[Stage] = [
     Stage("load", "load the day's extracts into the lake", load_extracts),
+    Stage("corrections", "re-apply customers' corrections to reloaded datasets", reapply_corrections),
     Stage("consent", "import consent history from the lake into the consent ledger", import_consents),
 ]
 

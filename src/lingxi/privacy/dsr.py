@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,9 +38,9 @@ from sqlglot import exp
 from lingxi.auth import audit
 from lingxi.auth.audit import Action, AuditQuery, Who
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.errors import SpecError, StoreError
+from lingxi.errors import StoreError
 from lingxi.privacy import consent
-from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
+from lingxi.privacy.identifiers import keyed_hash
 from lingxi.privacy.tables import (
     ERASED_PREFIX,
     ConsentEventRow,
@@ -471,130 +471,3 @@ def purge_expired_evidence(store: Engine, *, now: datetime | None = None) -> int
 
 
 # --- correction ----------------------------------------------------------------------------------------------
-
-
-def correct_customer(
-    lake: Lake,
-    customer_id: str,
-    changes: Mapping[str, str | None],
-    *,
-    actor: Who,
-    hash_key: str,
-    now: datetime | None = None,
-    apply_now: bool = True,
-) -> Receipt:
-    """Record a correction of the customer's `customers` columns (R17) and apply it to the lake.
-
-    `changes` maps contract column names to new values as text (None clears); `phone` and `id_no` take
-    the raw number, normalised and hashed into `phone_hash` / `id_no_hash` as the loader does. No
-    operational table holds these fields today, so the lake is where the correction lands: as an
-    overlay that `apply_corrections` writes into a new snapshot now (`apply_now`) and again after every
-    later load until the bank's own extract carries the corrected value.
-    """
-    at = _now(now)
-    table, problems, values = TABLES["customers"], [], {}
-    for name, value in changes.items():
-        column_name, normaliser = HASHED_INPUTS.get(name, (name, None))
-        if normaliser is not None and value is not None:
-            normalised = NORMALISERS[normaliser](value)
-            if normalised is None:
-                problems.append(f"`{name}`: not a valid value")
-                continue
-            value = keyed_hash(normalised, hash_key)
-        if column_name not in table.column_names or column_name == "customer_id":
-            problems.append(f"`{name}`: not a correctable column of `customers`")
-            continue
-        column = table.column(column_name)
-        if value is not None and column.allowed and value not in column.allowed:
-            problems.append(f"`{name}`: must be one of {', '.join(column.allowed)}")
-        elif value is not None and not _castable(value, column.arrow_type):
-            problems.append(f"`{name}`: `{value}` is not a valid {column.type}")
-        values[column_name] = value
-    if problems or not values:
-        raise SpecError("correction", problems or ["no changes given"], hint="see docs/data-contract.md#customers")
-    ref = subject_ref(customer_id, hash_key)
-    request_id = _open_request(lake.store, "correction", ref, actor, at)
-    with lake.store.begin() as conn:
-        for column_name, value in values.items():
-            conn.execute(
-                insert(Correction).values(
-                    request_id=request_id,
-                    customer_id=customer_id,
-                    dataset="customers",
-                    column=column_name,
-                    value=value,
-                    status="pending",
-                    created_at=at,
-                )
-            )
-    applied = apply_corrections(lake, now=now) if apply_now else {}
-    stores = {
-        "lake": {"overlay": sorted(values), "applied_version": applied.get("customers")},
-        "operational": {"rows_changed": 0, "note": "no operational table holds these fields"},
-    }
-    receipt = Receipt(request_id, "correction", ref, actor.actor, _now(now), stores)
-    return _close_request(lake.store, receipt, action=DSR_ACTION, detail=f"fields {','.join(sorted(values))}")
-
-
-def _castable(value: str, arrow_type: pa.DataType) -> bool:
-    try:
-        pa.array([value], pa.string()).cast(arrow_type)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return False
-    return True
-
-
-def apply_corrections(lake: Lake, *, now: datetime | None = None) -> dict[str, int | None]:
-    """Write pending corrections into new snapshots; returns the version published per dataset (None: no change).
-
-    Run after each load (the pipeline's next snapshot): a correction is re-applied to every version
-    that still carries the old value, and is `settled` once the bank's extract agrees with it.
-    """
-    with lake.store.connect() as conn:
-        open_rows = conn.execute(select(Correction).where(Correction.status != "settled")).all()
-    published: dict[str, int | None] = {}
-    for dataset in sorted({c.dataset for c in open_rows}):
-        snap = lake.snapshot(dataset)
-        todo = [c for c in open_rows if c.dataset == dataset and snap and c.applied_version != snap.version]
-        if snap is None or not todo:
-            continue
-        matched: set[int] = set()
-        changed: set[int] = set()
-        version, _ = rewrite_dataset(lake, snap, _corrected(todo, matched, changed))
-        published[dataset] = version
-        with lake.store.begin() as conn:
-            for c in todo:
-                if c.id in changed:
-                    values = {"status": "applied", "applied_version": version, "applied_at": _now(now)}
-                elif c.id in matched:  # the snapshot already holds the corrected value
-                    values = {"status": "settled", "applied_version": snap.version, "applied_at": _now(now)}
-                else:
-                    continue  # the customer is not in this snapshot yet: keep waiting
-                conn.execute(update(Correction).where(Correction.id == c.id).values(**values))
-    return published
-
-
-def _corrected(todo: list[Any], matched: set[int], changed: set[int]) -> FileEdit:
-    def edit(path: Path) -> pa.Table | None:
-        table = pq.read_table(path)
-        if "customer_id" not in table.column_names:
-            return None
-        touched = False
-        for c in todo:
-            if c.column not in table.column_names:
-                continue
-            mask = pc.fill_null(pc.equal(table["customer_id"], c.customer_id), False)
-            if not pc.any(mask).as_py():
-                continue
-            matched.add(c.id)
-            col = table[c.column]
-            value = pa.scalar(None, col.type) if c.value is None else pa.array([c.value]).cast(col.type)[0]
-            same = pc.is_null(col) if c.value is None else pc.fill_null(pc.equal(col, value), False)
-            if pc.any(pc.and_(mask, pc.invert(same))).as_py():
-                index = table.column_names.index(c.column)
-                table = table.set_column(index, table.field(index), pc.if_else(mask, value, col))
-                changed.add(c.id)
-                touched = True
-        return table if touched else None
-
-    return edit

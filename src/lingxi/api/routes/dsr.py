@@ -39,7 +39,7 @@ from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import InputError
-from lingxi.privacy import dsr
+from lingxi.privacy import correction, dsr
 from lingxi.privacy.tables import DsrRequest
 
 router = APIRouter(prefix="/api/v1", tags=["data-subject requests"])
@@ -107,7 +107,7 @@ def correct_customer(
 ) -> ReceiptPublic:
     """Correct `customers` fields (applied to the lake now and after each later load); returns the receipt."""
     require_in_scope(state, principal, customer_id)
-    receipt = dsr.correct_customer(
+    receipt = correction.correct_customer(
         state.lake, customer_id, body.changes, actor=Who.of(principal), hash_key=state.settings.hash_key
     )
     state.reader.refresh(force=True)
