@@ -264,3 +264,17 @@ def test_a_resent_extract_cannot_bring_back_an_erased_customer(loader: Loader, t
     assert gone not in {r["customer_id"] for r in loader.rows("transactions")}
     for part in Path(loader.lake.root, "_quarantine").rglob("*.parquet"):
         assert gone not in json.dumps(pq.read_table(part).to_pylist(), default=str)
+
+
+def test_padded_text_from_fixed_width_exports_is_trimmed(loader: Loader, tmp_path: Path) -> None:
+    rows = factories.customers(3)
+    rows[0] |= {"customer_id": "  C000001 ", "risk_level": " C3", "gender": "F  ", "branch_id": "   "}
+    rows[1] |= {"city_tier": " 2 ", "name": " 王芳 "}
+    rows[2] |= {"risk_level": " C3", "gender": "F  "}
+    report = loader("customers", factories.write_csv(tmp_path / "c.csv", rows), max_bad=0.5)
+    assert report.reasons == {"branch_id: missing_required": 1}  # blank after trimming is missing
+    (second, third) = loader.rows(
+        "customers", "SELECT customer_id, city_tier, name, risk_level, gender FROM customers ORDER BY 1"
+    )
+    assert second["customer_id"] == "C000002" and second["city_tier"] == 2 and second["name"] == "王芳"
+    assert (third["customer_id"], third["risk_level"], third["gender"]) == ("C000003", "C3", "F")
