@@ -32,3 +32,30 @@ def test_every_key_a_template_or_the_code_uses_exists() -> None:
 def test_chinese_is_the_default_and_english_differs() -> None:
     assert translator("zh-CN")("nav.home") == "首页" and translator("en")("nav.home") == "Home"
     assert translator("zh-CN")("no.such.key") == "no.such.key"
+
+
+LABELLED_CODES = [
+    "accounts.type",
+    "accounts.status",
+    "customers.status",
+    "customers.gender",
+    "transactions.channel",
+    "transactions.category",
+    "events.channel",
+    "consent_events.channel",
+]
+
+
+def test_every_contract_code_the_console_labels_is_in_the_catalogue() -> None:
+    from lingxi.schema import get_table
+    from lingxi.web.render import code_label
+
+    for field in LABELLED_CODES:
+        table, column = field.split(".")
+        for value in get_table(table).column(column).allowed:
+            assert f"code.{field}.{value}" in catalogue(), f"no label for {field} = {value}"
+    zh, en = translator("zh-CN"), translator("en")
+    assert code_label("transfer_out", "transactions.category", zh) == "转出"
+    assert code_label("transfer_out", "transactions.category", en) == "Transfer out"
+    assert code_label("something_new", "transactions.category", zh) == "something_new"
+    assert code_label(None, "transactions.category", zh) == "–"

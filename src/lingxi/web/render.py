@@ -60,9 +60,24 @@ def risk_label(key: str, t: Callable[[str], str]) -> str:
     return t("risk.unknown") if key == "unknown" else key
 
 
+def code_label(value: Any, field: str, t: Callable[[str], str]) -> str:
+    """The catalogue's label of a contract code (`field` is `table.column`); other values show as they are."""
+    if value is None or value == "":
+        return "–"
+    key = f"code.{field}.{value}"
+    label = t(key)
+    return str(value) if label == key else label
+
+
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 ENV.filters.update(
-    money=money, count=count, when=when, json_script=json_script, tier_label=tier_label, risk_label=risk_label
+    money=money,
+    count=count,
+    when=when,
+    json_script=json_script,
+    tier_label=tier_label,
+    risk_label=risk_label,
+    code_label=code_label,
 )
 
 
