@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,12 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from .. import factories
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from ..pgcluster import free_port
 
 
 def test_serve_answers_health_and_the_sign_in_page_and_guards_data(tmp_path: Path) -> None:
@@ -26,7 +20,7 @@ def test_serve_answers_health_and_the_sign_in_page_and_guards_data(tmp_path: Pat
     subprocess.run([lingxi, "init"], env=env, check=True, capture_output=True)
     csv = factories.write_csv(tmp_path / "c.csv", factories.customers(12))
     subprocess.run([lingxi, "load", "customers", str(csv)], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([lingxi, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -6,7 +6,6 @@ scripts/ensure-test-deps.sh installs it for `make test`. Screenshots go to test-
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from lingxi.api.app import create_app
 
 from ..api.conftest import Bank, build_bank
 from ..auth.conftest import FAST
+from ..pgcluster import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -46,17 +46,11 @@ def web_bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
     return build_bank(tmp_path_factory.mktemp("webbank"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(web_bank: Bank) -> Iterator[str]:
     """The console at http://127.0.0.1:<port>, served by uvicorn in a thread of this process."""
     app = create_app(web_bank.settings, policy=FAST)
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -7,7 +7,6 @@ officer, a call-centre agent) and defaults to `cli:<os user>`. Every change is a
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from lingxi.auth.audit import Who
-from lingxi.cli.context import console, friendly_errors, open_lake, settings
+from lingxi.cli.context import console, friendly_errors, open_lake, operator, settings
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import InputError
 from lingxi.privacy import consent, correction, dsr, inventory
@@ -39,12 +38,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _who(actor: str | None) -> Who:
-    if actor:
-        return Who(actor)
-    try:
-        return Who(f"cli:{getpass.getuser()}")
-    except (KeyError, OSError):  # no login name (some containers)
-        return Who("cli:unknown")
+    return Who(actor or operator())
 
 
 @contextmanager

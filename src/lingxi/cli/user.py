@@ -8,7 +8,6 @@ not land in shell history or the process list.
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from sqlalchemy import Engine
 
 from lingxi.auth import service
 from lingxi.auth.roles import Role
-from lingxi.cli.context import console, friendly_errors, open_lake
+from lingxi.cli.context import console, friendly_errors, open_lake, operator
 from lingxi.errors import InputError
 
 user_app = typer.Typer(help="Manage the users who sign in to Lingxi.", no_args_is_help=True)
@@ -38,13 +37,6 @@ def register(app: typer.Typer) -> None:
 def _store() -> Iterator[Engine]:
     with open_lake() as lake:
         yield lake.store
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (some containers)
-        return "cli:unknown"
 
 
 def _password(password_stdin: bool, username: str) -> str:
@@ -81,7 +73,7 @@ def add(
             username,
             password,
             role,
-            by=_operator(),
+            by=operator(),
             branch_id=branch,
             display_name=display_name,
             book_only=book_only,
@@ -94,7 +86,7 @@ def add(
 def disable(username: Annotated[str, typer.Argument(help="User to disable.")]) -> None:
     """Disable a user: their sessions end and their API tokens are revoked."""
     with _store() as store:
-        info = service.disable_user(store, username, by=_operator())
+        info = service.disable_user(store, username, by=operator())
     console.print(f"[yellow]disabled[/] {escape(info.username)}; sessions ended, tokens revoked")
 
 
@@ -103,7 +95,7 @@ def disable(username: Annotated[str, typer.Argument(help="User to disable.")]) -
 def enable(username: Annotated[str, typer.Argument(help="User to enable again.")]) -> None:
     """Enable a disabled user (old API tokens stay revoked)."""
     with _store() as store:
-        info = service.enable_user(store, username, by=_operator())
+        info = service.enable_user(store, username, by=operator())
     console.print(f"[green]enabled[/] {escape(info.username)}")
 
 
@@ -115,7 +107,7 @@ def reset(
     """Set a new password (asks for it), clear a lock-out and end the user's sessions."""
     password = _password(password_stdin, username)
     with _store() as store:
-        info = service.reset_password(store, username, password, by=_operator())
+        info = service.reset_password(store, username, password, by=operator())
     console.print(f"[green]password reset[/] for {escape(info.username)}; their sessions have ended")
 
 
@@ -155,7 +147,7 @@ def issue(
     """Issue an API token; the secret is printed once and cannot be shown again."""
     with _store() as store:
         issued = service.issue_token(
-            store, username, scope, by=_operator(), name=name, expires_in=timedelta(days=expires_days)
+            store, username, scope, by=operator(), name=name, expires_in=timedelta(days=expires_days)
         )
     info = issued.info
     console.print(f"token [bold]{info.id}[/] for {escape(info.username)}, scopes {', '.join(info.scopes)}")
@@ -168,7 +160,7 @@ def issue(
 def revoke(token_id: Annotated[str, typer.Argument(help="Token id (from `lingxi token list`).")]) -> None:
     """Revoke an API token at once."""
     with _store() as store:
-        info = service.revoke_token(store, token_id, by=_operator())
+        info = service.revoke_token(store, token_id, by=operator())
     console.print(f"[yellow]revoked[/] token {escape(info.id)} of {escape(info.username)}")
 
 
