@@ -183,6 +183,8 @@ def test_parquet_folder_and_small_chunks_give_the_same_result(loader: Loader, tm
     report = loader("transactions", folder, chunk_rows=7, max_bad=0.05)
     assert report.rows_in == 120 and report.rows_valid == 119
     assert report.reasons == {"key: duplicate_key": 1}
+    kept = quarantine(report.quarantine_path)
+    assert [(Path(str(r["file"])).name, r["row"]) for r in kept] == [("b.parquet", 51)]  # numbered within its file
     loaded = loader.rows("transactions", "SELECT txn_id, customer_id FROM transactions")
     assert len({r["txn_id"] for r in loaded}) == 119
 
@@ -198,6 +200,36 @@ def test_rows_are_sorted_by_customer_within_each_file(loader: Loader, tmp_path: 
         assert f.parent.name.startswith("txn_month=")
         customers = pq.read_table(f, columns=["customer_id"]).column(0).to_pylist()
         assert customers == sorted(customers)
+
+
+def test_lake_files_carry_the_contract_schema_and_their_sort_order(loader: Loader, tmp_path: Path) -> None:
+    from lingxi.schema import get_table
+
+    ids = loader.base()
+    loader("transactions", factories.write_parquet(tmp_path / "t.parquet", factories.transactions(300, ids)))
+    snap = loader.lake.snapshot("transactions")
+    assert snap is not None
+    contract = get_table("transactions").arrow_schema()
+    for f in snap.paths[0].rglob("*.parquet"):
+        assert pq.read_schema(f).remove_metadata().equals(contract.remove_metadata())
+        sorting = pq.ParquetFile(f).metadata.row_group(0).sorting_columns
+        assert [contract.names[c.column_index] for c in sorting] == ["customer_id"]
+
+
+def test_lines_with_the_wrong_number_of_fields_are_quarantined_and_counted(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    path = factories.write_csv(tmp_path / "t.csv", factories.transactions(50, ids))
+    lines = path.read_text().splitlines()
+    lines[10] += ",extra"
+    lines[20] = ",".join(lines[20].split(",")[:3])
+    path.write_text("\n".join(lines) + "\n")
+    report = loader("transactions", path, max_bad=0.1)
+    assert report.status == "published"
+    assert (report.rows_in, report.rows_valid, report.rows_quarantined) == (50, 48, 2)
+    assert report.reasons == {"row: malformed_row": 2}
+    kept = quarantine(report.quarantine_path)
+    assert sorted(r["row"] for r in kept) == [11, 21]  # data line numbers, counted from the header
+    assert {json.loads(str(r["raw"]))["line"] for r in kept} == {lines[10], lines[20]}
 
 
 def test_events_need_a_customer_or_anonymous_id_and_valid_json(loader: Loader, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The batch loader: a bank extract in, a published lake snapshot and a quarantine out.
 
 Rows stream through in chunks: each chunk is typed and checked in DuckDB (see checks.py), good rows
-are written as Parquet sorted by customer, bad rows go to the quarantine with every problem found.
+are sorted there and written as Parquet by a background writer (parts.py), bad rows go to the
+quarantine with every problem found.
 Nothing is dropped: rows in = rows valid + rows quarantined. The snapshot is published only when the
 quarantined share is within `max_bad`, so a broken extract never replaces a good one.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -38,6 +40,7 @@ from lingxi.ingest.checks import (
     ref_table_name,
 )
 from lingxi.ingest.mapping import Mapping
+from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.readers import SourceFiles, find_files, iter_batches
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import Erasure, subject_ref
@@ -139,6 +142,7 @@ def load(
         run.prepare()
         for chunk in run.chunks(source, on_progress):
             run.check_chunk(chunk)
+        run.parts.close()
         run.quarantine_malformed(source)
         if report.rows_in == 0:
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
@@ -222,6 +226,9 @@ class _Run:
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
         self.renames = {spec.source: name for name, spec in self.source_of.items()}
         self.erased_refs: set[str] = set()
+        self.file: Path | None = None
+        self.file_rows = 0  # rows of `self.file` read so far
+        self.parts = PartWriter(table, folder)
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
@@ -285,14 +292,18 @@ class _Run:
 
     def check_chunk(self, item: tuple[Path, pa.Table]) -> None:
         path, raw = item
+        if path != self.file:  # quarantined rows are numbered within their file
+            self.file, self.file_rows = path, 0
         raw = raw.rename_columns([self.renames.get(n, n) for n in raw.column_names])
         self._require_columns(raw, path)
+        first = self.file_rows + 1
+        raw = raw.append_column("__row", pa.array(np.arange(first, first + raw.num_rows, dtype=np.int64)))
+        self.file_rows += raw.num_rows
+        self.report.rows_in += raw.num_rows
         raw = self._drop_erased(raw)
         if self.chunk_index == 0:
             self.prepare_references(raw.column_names)
         chunk = self._apply_transforms(raw)
-        offset = self.report.rows_in
-        chunk = chunk.append_column("__row", pa.array(range(offset + 1, offset + 1 + chunk.num_rows), pa.int64()))
         plan = build_check_plan(
             self.table,
             self.options.mapping,
@@ -306,10 +317,9 @@ class _Run:
         finally:
             self.engine.unregister("lx_chunk")
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_row_problems AS {plan.row_problems_sql}")
-        bad = self._quarantine_bad(path, raw, offset, plan)
+        bad = self._quarantine_bad(path, raw, plan)
         self._write_good(plan)
         self.report.rows_valid += raw.num_rows - bad
-        self.report.rows_in += raw.num_rows
         self.chunk_index += 1
 
     def _drop_erased(self, raw: pa.Table) -> pa.Table:
@@ -329,9 +339,7 @@ class _Run:
             ),
             False,
         )
-        dropped = int(pc.sum(mask).as_py() or 0)
-        self.report.rows_erased += dropped
-        self.report.rows_in += dropped
+        self.report.rows_erased += int(pc.sum(mask).as_py() or 0)
         return raw.filter(pc.invert(mask))
 
     def _require_columns(self, raw: pa.Table, path: Path) -> None:
@@ -363,32 +371,18 @@ class _Run:
         return chunk
 
     def _write_good(self, plan: CheckPlan) -> None:
+        """Sort the chunk's good rows in DuckDB and hand them to the background writer."""
         columns = ", ".join(ident(c) for c in self.table.column_names)
-        order = ", ".join(ident(c) for c in self.table.sort_by)
-        if plan.partition_sql is not None:
-            assert self.table.partition is not None
-            pname = ident(self.table.partition.name)
-            select = (
-                f"SELECT {columns}, {plan.partition_sql} AS {pname} FROM lx_typed WHERE {plan.good} ORDER BY {order}"
-            )
-            target = literal(str(self.folder))
-            options = (
-                f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({pname}), "
-                f"FILENAME_PATTERN 'part-{self.chunk_index:05d}-{{i}}', OVERWRITE_OR_IGNORE"
-            )
-        else:
-            select = f"SELECT {columns} FROM lx_typed WHERE {plan.good} ORDER BY {order}"
-            target = literal(str(self.folder / f"part-{self.chunk_index:05d}.parquet"))
-            options = "FORMAT parquet, COMPRESSION zstd"
-        self.engine.execute("SET preserve_insertion_order = true")  # keep the ORDER BY within each file
-        try:
-            self.engine.execute(f"COPY ({select}) TO {target} ({options})")
-        finally:
-            self.engine.execute("SET preserve_insertion_order = false")
+        order = ", ".join([*([plan.partition_order] if plan.partition_order else []), *map(ident, self.table.sort_by)])
+        part = f", {plan.partition_sql} AS {PART_COLUMN}" if plan.partition_sql else ""
+        rows = self.engine.run(
+            f"SELECT {columns}{part} FROM lx_typed WHERE {plan.good} ORDER BY {order}", label="good rows"
+        )
+        self.parts.write(rows, self.chunk_index)
         keys = ", ".join(ident(k) for k in self.table.key)
         self.engine.execute(f"INSERT INTO {SEEN_TABLE} SELECT {keys}, 'file' FROM lx_typed WHERE {plan.good}")
 
-    def _quarantine_bad(self, path: Path, raw: pa.Table, offset: int, plan: CheckPlan) -> int:
+    def _quarantine_bad(self, path: Path, raw: pa.Table, plan: CheckPlan) -> int:
         """Write the chunk's bad rows to the quarantine with every problem found; returns their number."""
         cols = ", ".join(ident(p) for p in plan.column_problems)
         bad = self.engine.run(
@@ -410,8 +404,7 @@ class _Run:
             problems_per_row[i] += sorted(row_problems.get(row, []))
             for problem in problems_per_row[i]:
                 self.reasons[problem] += 1
-        positions = pc.subtract(bad.column("__row"), offset + 1)
-        raw_rows = raw.take(positions).to_pylist()
+        raw_rows = raw.take(pc.index_in(bad.column("__row"), value_set=raw.column("__row"))).to_pylist()
         redacted = {n for n, s in self.source_of.items() if s.transform}
         self._write_quarantine(
             file=str(path),
@@ -461,6 +454,7 @@ class _Run:
         self.report.reasons = dict(self.reasons.most_common())
 
     def cleanup(self) -> None:
+        self.parts.close()
         for name in ("lx_typed", "lx_row_problems", SEEN_TABLE, *(ref_table_name(c) for c in self.references)):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
 

@@ -30,7 +30,7 @@ class MalformedRow:
     """A CSV line that could not be split into the header's fields."""
 
     file: str
-    line: int | None
+    line: int | None  # the record's number in the file, the header being 1
     text: str
     reason: str
 
@@ -124,6 +124,8 @@ def iter_csv(
             hint="pass --encoding gb18030 or --encoding utf-8",
         ) from e
 
+    first_malformed = len(malformed)
+
     def keep_malformed(row: Any) -> str:
         malformed.append(
             MalformedRow(
@@ -135,12 +137,14 @@ def iter_csv(
         )
         return "skip"
 
+    read_options = pacsv.ReadOptions(
+        block_size=block_size, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=True
+    )
+    parse_options = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=keep_malformed)
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(
-            block_size=block_size, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=True
-        ),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=keep_malformed),
+        read_options=read_options,
+        parse_options=parse_options,
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
             strings_can_be_null=True,
@@ -158,6 +162,18 @@ def iter_csv(
                 seen += step
                 on_bytes(step)
             yield batch.rename_columns([n.lstrip("\ufeff").strip() for n in batch.schema.names])
+        if len(malformed) > first_malformed:
+            # The parallel reader cannot say where a bad line was; one serial pass over this file does.
+            del malformed[first_malformed:]
+            read_options.use_threads = False
+            numbered = pacsv.open_csv(
+                path,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=pacsv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.string()}),
+            )
+            for _ in numbered:
+                pass
     except (pa.ArrowInvalid, UnicodeDecodeError) as e:
         raise InputError(f"cannot read `{path}` as {encoding} CSV: {e}", hint="check --encoding and --delimiter") from e
     if on_bytes is not None and size > seen:

@@ -1,0 +1,98 @@
+"""Writing a load's good rows as the lake's Parquet files, in the background.
+
+DuckDB sorts each chunk (by partition, then by the table's sort columns) and hands it over as Arrow;
+this writer cuts it at partition boundaries and writes one file per partition on worker threads, so
+the next chunk is typed and checked while this one is compressed. pyarrow's writer is used rather
+than DuckDB's `COPY ... PARTITION_BY`: the latter re-buckets rows it has just sorted and cost 40% of the
+load (docs/performance.md). Files get the contract's exact Arrow schema.
+
+At most one chunk waits for the disk at a time, so memory stays bounded by about two chunks.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from lingxi.schema.types import Table
+
+PART_COLUMN = "__part"  # the partition value of each row, as text; dropped before writing
+ROW_GROUP_ROWS = 122_880  # DuckDB's default: small enough for row groups to prune by customer
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+class PartWriter:
+    """Writes sorted chunks under `folder` as `<partition>=<value>/part-<chunk>.parquet`."""
+
+    def __init__(self, table: Table, folder: Path, *, threads: int = 2) -> None:
+        self.table, self.folder = table, folder
+        self.schema = table.arrow_schema()
+        # Dictionary pages pay off for repeated text (codes, customer ids in sorted files) and are wasted
+        # work on unique keys and JSON; decimals of precision <= 18 are stored as INT64 as DuckDB does.
+        # Together these halve the write time of a transactions chunk (docs/performance.md).
+        unique = set(table.key) if len(table.key) == 1 else set()
+        self.dictionary_columns = [c.name for c in table.columns if c.type == "string" and c.name not in unique]
+        self.sorting = pq.SortingColumn.from_ordering(self.schema, [(c, "ascending") for c in table.sort_by])
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lingxi-parts")
+        self._pending: list[Future[None]] = []
+        self.files = 0
+
+    def write(self, rows: pa.Table, chunk_index: int) -> None:
+        """Queue one chunk, sorted by partition then sort columns, after the previous one is written."""
+        self.wait()
+        if rows.num_rows == 0:
+            return
+        for relative, part in self._split(rows, chunk_index):
+            self._pending.append(self._pool.submit(self._write_file, part, self.folder / relative))
+            self.files += 1
+
+    def _split(self, rows: pa.Table, chunk_index: int) -> list[tuple[Path, pa.Table]]:
+        name = f"part-{chunk_index:05d}.parquet"
+        if self.table.partition is None:
+            return [(Path(name), rows)]
+        values = rows.column(PART_COLUMN)
+        data = rows.drop_columns([PART_COLUMN])
+        parts, start = [], 0
+        for item in pc.value_counts(values):  # in order of first appearance: the sorted order
+            value, count = item["values"].as_py(), item["counts"].as_py()
+            folder = f"{self.table.partition.name}={_escape(value)}"
+            parts.append((Path(folder) / name, data.slice(start, count)))
+            start += count
+        assert start == rows.num_rows, "rows of one partition must be contiguous (sort by partition first)"
+        return parts
+
+    def _write_file(self, part: pa.Table, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(
+            part.select(self.schema.names).cast(self.schema),
+            path,
+            compression="zstd",
+            row_group_size=ROW_GROUP_ROWS,
+            use_dictionary=self.dictionary_columns,
+            store_decimal_as_integer=True,
+            sorting_columns=self.sorting,
+        )
+
+    def wait(self) -> None:
+        """Block until every queued file is written; re-raise the first failure."""
+        pending, self._pending = self._pending, []
+        errors = [f.exception() for f in pending]
+        for error in errors:
+            if error is not None:
+                raise error
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _escape(value: str | None) -> str:
+    """Hive's percent-encoding of a partition value (DuckDB reads it back decoded)."""
+    return NULL_PARTITION if value is None else quote(value, safe="")
