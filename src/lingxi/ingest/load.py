@@ -30,18 +30,19 @@ from sqlalchemy.orm import Session
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import InputError
 from lingxi.ingest.checks import (
+    PROBLEMS_SEPARATOR,
     REASONS,
     SEEN_TABLE,
     CheckPlan,
     build_check_plan,
     ident,
     literal,
-    problem_field,
     ref_table_name,
 )
+from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
-from lingxi.ingest.readers import SourceFiles, find_files, iter_batches
+from lingxi.ingest.readers import SourceFiles, find_files
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import Erasure, subject_ref
 from lingxi.schema.contract import get_table
@@ -50,8 +51,6 @@ from lingxi.store.db import session_factory
 from lingxi.store.lake import Lake, utcnow
 from lingxi.store.tables import DatasetVersion
 from lingxi.store.tables import Load as LoadRow
-
-ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
 @dataclass
@@ -205,6 +204,21 @@ def _already_loaded(session: Session, lake: Lake, table: Table, fingerprint: str
     return None
 
 
+@dataclass(frozen=True)
+class _ChunkRows:
+    """A chunk as DuckDB reads it: a relation with the contract's column names and `__row`."""
+
+    relation: str
+    types: dict[str, pa.DataType]
+    kept: int  # rows after erased customers' rows are left out
+    raw_rows: Callable[[pa.Array], list[dict[str, object]]]  # the input rows with these `__row` numbers
+    release: Callable[[], None]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.types)
+
+
 class _Run:
     """State of one load while its chunks stream through."""
 
@@ -265,62 +279,123 @@ class _Run:
             )
             self.references.append(column)
 
-    def chunks(self, source: SourceFiles, on_progress: ProgressCallback | None) -> Iterator[tuple[Path, pa.Table]]:
-        """Batches gathered into chunks of about `chunk_rows` rows, one file at a time."""
-        done = 0
+    def chunks(self, source: SourceFiles, on_progress: ProgressCallback | None) -> Iterator[Chunk]:
+        return iter_chunks(
+            source,
+            chunk_rows=self.options.chunk_rows,
+            encoding=self.options.encoding or self.options.mapping.csv.encoding,
+            delimiter=self.options.delimiter or self.options.mapping.csv.delimiter,
+            in_place=not any(spec.transform for spec in self.source_of.values()),
+            on_progress=on_progress,
+        )
 
-        def on_bytes(n: int) -> None:
-            nonlocal done
-            done += n
-            if on_progress is not None:
-                on_progress(min(done, source.total_bytes), source.total_bytes)
+    def check_chunk(self, chunk: Chunk) -> None:
+        if chunk.path != self.file:  # quarantined rows are numbered within their file
+            self.file, self.file_rows = chunk.path, 0
+        rows = self._in_memory(chunk, chunk.table) if chunk.table is not None else self._in_place(chunk)
+        if self.chunk_index == 0:
+            self.prepare_references(rows.columns)
+        plan = build_check_plan(
+            self.table,
+            self.options.mapping,
+            rows.types,
+            references=self.references,
+            check_seen=True,
+            chunk=rows.relation,
+        )
+        try:
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}")
+        finally:
+            rows.release()
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_row_problems AS {plan.row_problems_sql}")
+        bad = self._quarantine_bad(chunk.path, rows, plan)
+        self._write_good(plan)
+        self.report.rows_valid += rows.kept - bad
+        self.chunk_index += 1
 
-        encoding = self.options.encoding or self.options.mapping.csv.encoding
-        delimiter = self.options.delimiter or self.options.mapping.csv.delimiter
-        pending: list[pa.RecordBatch] = []
-        pending_file: Path | None = None
-        for path, batch in iter_batches(
-            source, encoding=encoding, delimiter=delimiter, batch_rows=self.options.chunk_rows, on_bytes=on_bytes
-        ):
-            if pending and (path != pending_file or sum(b.num_rows for b in pending) >= self.options.chunk_rows):
-                yield pending_file or path, pa.Table.from_batches(pending)
-                pending = []
-            pending.append(batch)
-            pending_file = path
-        if pending:
-            yield pending_file or source.files[-1], pa.Table.from_batches(pending)
-
-    def check_chunk(self, item: tuple[Path, pa.Table]) -> None:
-        path, raw = item
-        if path != self.file:  # quarantined rows are numbered within their file
-            self.file, self.file_rows = path, 0
-        raw = raw.rename_columns([self.renames.get(n, n) for n in raw.column_names])
-        self._require_columns(raw, path)
+    def _in_memory(self, chunk: Chunk, table: pa.Table) -> _ChunkRows:
+        """An Arrow chunk, numbered, without erased customers, identifiers hashed, registered with DuckDB."""
+        raw = table.rename_columns([self.renames.get(n, n) for n in table.column_names])
+        self._require_columns(raw.column_names, chunk.path)
         first = self.file_rows + 1
         raw = raw.append_column("__row", pa.array(np.arange(first, first + raw.num_rows, dtype=np.int64)))
         self.file_rows += raw.num_rows
         self.report.rows_in += raw.num_rows
         raw = self._drop_erased(raw)
-        if self.chunk_index == 0:
-            self.prepare_references(raw.column_names)
-        chunk = self._apply_transforms(raw)
-        plan = build_check_plan(
-            self.table,
-            self.options.mapping,
-            {n: chunk.schema.field(n).type for n in chunk.column_names},
-            references=self.references,
-            check_seen=True,
+        checked = self._apply_transforms(raw)
+        self.engine.register_arrow("lx_chunk", checked)
+
+        def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
+            rows: list[dict[str, object]] = raw.take(pc.index_in(bad, value_set=raw.column("__row"))).to_pylist()
+            return rows
+
+        return _ChunkRows(
+            relation="lx_chunk",
+            types={n: checked.schema.field(n).type for n in checked.column_names},
+            kept=raw.num_rows,
+            raw_rows=raw_rows,
+            release=lambda: self.engine.unregister("lx_chunk"),
         )
-        self.engine.register_arrow("lx_chunk", chunk)
+
+    def _in_place(self, chunk: Chunk) -> _ChunkRows:
+        """A row range of a Parquet file, read by DuckDB where it lies, numbered from 1 within the file."""
+        scan = f"read_parquet({literal(str(chunk.path))}, file_row_number = true, hive_partitioning = false)"
+        schema = self.engine.run(f"SELECT * FROM {scan} LIMIT 0", label="parquet schema").schema
+        renamed = [(n, self.renames.get(n, n)) for n in schema.names if n != "file_row_number"]
+        self._require_columns([name for _, name in renamed], chunk.path)
+        columns = ", ".join(f"{ident(source)} AS {ident(name)}" for source, name in renamed)
+        relation = (
+            f"(SELECT {columns}, file_row_number + 1 AS __row FROM {scan} "
+            f"WHERE file_row_number >= {chunk.first} AND file_row_number < {chunk.end})"
+        )
+        self.report.rows_in += chunk.num_rows
+        relation, erased = self._leave_out_erased(relation, [name for _, name in renamed])
+        self.report.rows_erased += erased
+
+        def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
+            self.engine.register_arrow("lx_bad_rows", pa.table({"__row": bad}))
+            try:
+                found = self.engine.run(
+                    f"SELECT s.* FROM {relation} s SEMI JOIN lx_bad_rows b USING (__row) ORDER BY __row",
+                    label="quarantined rows",
+                )
+            finally:
+                self.engine.unregister("lx_bad_rows")
+            rows: list[dict[str, object]] = found.to_pylist()
+            return rows
+
+        types = {name: schema.field(source).type for source, name in renamed}
+        return _ChunkRows(
+            relation=relation,
+            types=types | {"__row": pa.int64()},
+            kept=chunk.num_rows - erased,
+            raw_rows=raw_rows,
+            release=lambda: None,
+        )
+
+    def _erased_among(self, ids: list[str]) -> list[str]:
+        """The customer ids (trimmed) of `ids` that were erased on request."""
+        return [i for i in ids if subject_ref(i, self.options.hash_key) in self.erased_refs]
+
+    def _leave_out_erased(self, relation: str, columns: list[str]) -> tuple[str, int]:
+        """`relation` without rows of erased customers, and how many there were (see `_drop_erased`)."""
+        if not self.erased_refs or "customer_id" not in columns:
+            return relation, 0
+        trimmed = "trim(CAST(customer_id AS VARCHAR))"
+        ids = self.engine.run(
+            f"SELECT DISTINCT {trimmed} AS id FROM {relation} WHERE customer_id IS NOT NULL", label="customer ids"
+        )
+        erased = self._erased_among(ids.column("id").to_pylist())
+        if not erased:
+            return relation, 0
+        self.engine.register_arrow("lx_erased_arrow", pa.table({"id": pa.array(erased, pa.string())}))
         try:
-            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}")
+            self.engine.execute("CREATE OR REPLACE TEMP TABLE lx_erased AS SELECT id FROM lx_erased_arrow")
         finally:
-            self.engine.unregister("lx_chunk")
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_row_problems AS {plan.row_problems_sql}")
-        bad = self._quarantine_bad(path, raw, plan)
-        self._write_good(plan)
-        self.report.rows_valid += raw.num_rows - bad
-        self.chunk_index += 1
+            self.engine.unregister("lx_erased_arrow")
+        keep = f"customer_id IS NULL OR {trimmed} NOT IN (SELECT id FROM lx_erased)"
+        count = self.engine.run(f"SELECT count(*) AS n FROM {relation} WHERE NOT ({keep})", label="erased rows")
+        return f"(SELECT * FROM {relation} WHERE {keep})", int(count.column("n")[0].as_py())
 
     def _drop_erased(self, raw: pa.Table) -> pa.Table:
         """Leave out rows of customers erased on request, so a re-sent extract cannot bring them back.
@@ -329,29 +404,24 @@ class _Run:
         """
         if not self.erased_refs or "customer_id" not in raw.column_names:
             return raw
-        ids = [i for i in pc.unique(raw.column("customer_id")).to_pylist() if i is not None]
-        erased = [i for i in ids if subject_ref(str(i).strip(), self.options.hash_key) in self.erased_refs]
+        trimmed = pc.utf8_trim_whitespace(raw.column("customer_id").cast(pa.string()))
+        erased = self._erased_among([i for i in pc.unique(trimmed).to_pylist() if i is not None])
         if not erased:
             return raw
-        mask = pc.fill_null(
-            pc.is_in(
-                pc.utf8_trim_whitespace(raw.column("customer_id").cast(pa.string())), pa.array(erased, pa.string())
-            ),
-            False,
-        )
+        mask = pc.fill_null(pc.is_in(trimmed, pa.array(erased, pa.string())), False)
         self.report.rows_erased += int(pc.sum(mask).as_py() or 0)
         return raw.filter(pc.invert(mask))
 
-    def _require_columns(self, raw: pa.Table, path: Path) -> None:
+    def _require_columns(self, names: list[str], path: Path) -> None:
         if self.chunk_index == 0:
             known = set(self.table.column_names)
-            self.report.ignored_columns = [n for n in raw.column_names if n not in known]
-        missing = [c.name for c in self.table.columns if c.required and c.name not in raw.column_names]
+            self.report.ignored_columns = [n for n in names if n not in known]
+        missing = [c.name for c in self.table.columns if c.required and c.name not in names]
         if missing:
             sources = ", ".join(f"`{self.source_of[m].source}`" for m in missing)
             raise InputError(
                 f"`{path}` lacks the column(s) {sources} required by `{self.table.name}` "
-                f"(file has: {', '.join(raw.column_names)})",
+                f"(file has: {', '.join(names)})",
                 hint="rename them in the file or map them with --mapping (see docs/loading.md#mapping-files)",
             )
 
@@ -382,11 +452,10 @@ class _Run:
         keys = ", ".join(ident(k) for k in self.table.key)
         self.engine.execute(f"INSERT INTO {SEEN_TABLE} SELECT {keys}, 'file' FROM lx_typed WHERE {plan.good}")
 
-    def _quarantine_bad(self, path: Path, raw: pa.Table, plan: CheckPlan) -> int:
+    def _quarantine_bad(self, path: Path, chunk: _ChunkRows, plan: CheckPlan) -> int:
         """Write the chunk's bad rows to the quarantine with every problem found; returns their number."""
-        cols = ", ".join(ident(p) for p in plan.column_problems)
         bad = self.engine.run(
-            f"SELECT __row, {cols} FROM lx_typed WHERE NOT ({plan.good}) ORDER BY __row", label="bad rows"
+            f"SELECT __row, __problems FROM lx_typed WHERE NOT ({plan.good}) ORDER BY __row", label="bad rows"
         )
         if bad.num_rows == 0:
             return 0
@@ -394,17 +463,12 @@ class _Run:
         for item in self.engine.run("SELECT * FROM lx_row_problems", label="row problems").to_pylist():
             row_problems.setdefault(item["__row"], []).append(f"{item['field']}: {item['code']}")
         rows = bad.column("__row").to_pylist()
-        problems_per_row: list[list[str]] = [[] for _ in rows]
-        for column in plan.column_problems:
-            fld = problem_field(column)
-            for i, code in enumerate(bad.column(column).to_pylist()):
-                if code is not None:
-                    problems_per_row[i].append(f"{fld}: {code}")
-        for i, row in enumerate(rows):
-            problems_per_row[i] += sorted(row_problems.get(row, []))
-            for problem in problems_per_row[i]:
-                self.reasons[problem] += 1
-        raw_rows = raw.take(pc.index_in(bad.column("__row"), value_set=raw.column("__row"))).to_pylist()
+        problems_per_row: list[list[str]] = []
+        for row, listed in zip(rows, bad.column("__problems").to_pylist(), strict=True):
+            problems = [*(listed.split(PROBLEMS_SEPARATOR) if listed else []), *sorted(row_problems.get(row, []))]
+            self.reasons.update(problems)
+            problems_per_row.append(problems)
+        raw_rows = chunk.raw_rows(bad.column("__row").combine_chunks())
         redacted = {n for n, s in self.source_of.items() if s.transform}
         self._write_quarantine(
             file=str(path),
@@ -455,7 +519,13 @@ class _Run:
 
     def cleanup(self) -> None:
         self.parts.close()
-        for name in ("lx_typed", "lx_row_problems", SEEN_TABLE, *(ref_table_name(c) for c in self.references)):
+        for name in (
+            "lx_typed",
+            "lx_row_problems",
+            "lx_erased",
+            SEEN_TABLE,
+            *(ref_table_name(c) for c in self.references),
+        ):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
 
 
