@@ -280,6 +280,17 @@ def test_events_need_a_customer_or_anonymous_id_and_valid_json(loader: Loader, t
         "customer_id|anonymous_id: missing_identity": 1,
         "event_name: bad_format": 1,
     }
+    snap = loader.lake.snapshot("events")
+    assert snap is not None
+    assert {f.parent.name for f in snap.paths[0].rglob("*.parquet")} == {"event_date=2026-11-01"}
+
+    # an extract without the anonymous_id column at all: only customer_id can identify
+    more = [
+        {"event_id": "e4", "ts": "2026-11-02 09:00:00", "customer_id": "C000002", "channel": "app", "event_name": "a"},
+        {"event_id": "e5", "ts": "2026-11-02 09:00:01", "customer_id": "", "channel": "app", "event_name": "b"},
+    ]
+    report = loader("events", factories.write_csv(tmp_path / "e2.csv", more), max_bad=1.0)
+    assert report.rows_valid == 1 and report.reasons == {"customer_id|anonymous_id: missing_identity": 1}
 
 
 def test_progress_is_reported_in_bytes_up_to_the_whole_input(loader: Loader, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Reading extracts: Parquet files are read whole row groups at a time, in order, in bounded batches."""
+"""Reading extracts (Parquet read whole row groups at a time, in order, in bounded batches) and partition names."""
 
 from __future__ import annotations
 
@@ -24,3 +24,18 @@ def test_parquet_batches_keep_the_file_order_and_stay_near_the_batch_size(tmp_pa
     assert [i for b in batches for i in b.column(0).to_pylist()] == list(range(start))
     # gathered row groups stop at the first to reach the batch size; a larger group is sliced
     assert all(b.num_rows < 2 * batch_rows for b in batches)
+
+
+def test_partition_keys_render_as_hive_folder_values() -> None:
+    from dataclasses import replace
+
+    from lingxi.ingest.checks import partition_text
+    from lingxi.schema import get_table
+    from lingxi.schema.types import Partition
+
+    txns = get_table("transactions")
+    assert partition_text(txns, 202611) == "2026-11"
+    assert partition_text(get_table("events"), 20261105) == "2026-11-05"
+    assert partition_text(replace(txns, partition=Partition("txn_year", "ts", "year")), 2026) == "2026"
+    assert partition_text(replace(txns, partition=Partition("by_channel", "channel", "value")), "app") == "app"
+    assert partition_text(txns, None) is None

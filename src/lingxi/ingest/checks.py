@@ -64,8 +64,8 @@ class CheckPlan:
     typed_sql: str
     row_problems_sql: str
     good: str
-    partition_sql: str | None
-    partition_order: str | None  # sorts like the partition value, but cheaper (a timestamp, not text)
+    present: tuple[str, ...]  # the contract columns the input has; the others are NULL and not carried
+    partition_key: str | None  # an integer per partition (see partition_text), cheaper to sort than text
 
 
 def _raw(column: Column, source_types: dict[str, pa.DataType], mapping: Mapping) -> str:
@@ -133,6 +133,18 @@ def partition_order_expression(table: Table) -> str | None:
     ]
 
 
+def partition_text(table: Table, key: object) -> str | None:
+    """The partition folder value of a `partition_order_expression` key: 202611 -> `2026-11`."""
+    if key is None or table.partition is None or table.partition.grain == "value":
+        return None if key is None else str(key)
+    digits = f"{int(str(key)):08d}" if table.partition.grain == "day" else str(key)
+    if table.partition.grain == "year":
+        return digits
+    if table.partition.grain == "month":
+        return f"{digits[:4]}-{digits[4:6]}"
+    return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}"
+
+
 def build_check_plan(
     table: Table,
     mapping: Mapping,
@@ -144,9 +156,10 @@ def build_check_plan(
 ) -> CheckPlan:
     """The statements that type and check every row of `chunk` against `table`."""
     transformed = {name for name in table.column_names if mapping.source_of(name).transform}
+    present = [c for c in table.columns if c.name in source_types]
     # Three layers so each value is trimmed and cast once: raw text, typed value, problem code.
     raws, typed_cols, problems = [], [], []
-    for column in table.columns:
+    for column in present:
         raw_name = ident("__r_" + column.name)
         raws.append(f"{_raw(column, source_types, mapping)} AS {raw_name}")
         typed_cols.append(f"{_typed(column, raw_name, mapping)} AS {ident(column.name)}")
@@ -155,7 +168,7 @@ def build_check_plan(
     passthrough = "".join(f", {ident('__invalid_' + n)}" for n in sorted(transformed) if n in source_types)
     layer0 = f"SELECT __row{passthrough}, {', '.join(raws)} FROM {chunk}"
     layer1 = f"SELECT *, {', '.join(typed_cols)} FROM ({layer0})"
-    columns = ", ".join(ident(c) for c in table.column_names)
+    columns = ", ".join(ident(c.name) for c in present)
     listed = f"NULLIF(concat_ws({literal(PROBLEMS_SEPARATOR)}, {', '.join(problems)}), '') AS __problems"
     typed_sql = f"SELECT __row, {columns}, {listed} FROM ({layer1})"
 
@@ -184,7 +197,7 @@ def build_check_plan(
             f"WHERE t.{col} IS NOT NULL"
         )
     for group in table.any_of:
-        none_set = " AND ".join(f"{ident(c)} IS NULL" for c in group)
+        none_set = " AND ".join(f"{ident(c)} IS NULL" for c in group if c in source_types) or "true"
         parts.append(f"SELECT __row, {literal('|'.join(group))}, 'missing_identity' FROM lx_typed WHERE {none_set}")
     row_problems_sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ")"
     good = "__problems IS NULL AND __row NOT IN (SELECT __row FROM lx_row_problems)"
@@ -192,6 +205,6 @@ def build_check_plan(
         typed_sql,
         row_problems_sql,
         good,
-        partition_expression(table),
+        tuple(c.name for c in present),
         partition_order_expression(table),
     )

@@ -442,9 +442,10 @@ class _Run:
 
     def _write_good(self, plan: CheckPlan) -> None:
         """Sort the chunk's good rows in DuckDB and hand them to the background writer."""
-        columns = ", ".join(ident(c) for c in self.table.column_names)
-        order = ", ".join([*([plan.partition_order] if plan.partition_order else []), *map(ident, self.table.sort_by)])
-        part = f", {plan.partition_sql} AS {PART_COLUMN}" if plan.partition_sql else ""
+        columns = ", ".join(ident(c) for c in plan.present)
+        sort_by = [ident(c) for c in self.table.sort_by if c in plan.present]
+        order = ", ".join([*([plan.partition_key] if plan.partition_key else []), *sort_by])
+        part = f", {plan.partition_key} AS {PART_COLUMN}" if plan.partition_key else ""
         rows = self.engine.run(
             f"SELECT {columns}{part} FROM lx_typed WHERE {plan.good} ORDER BY {order}", label="good rows"
         )

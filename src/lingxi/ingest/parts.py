@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lingxi.ingest.checks import partition_text
 from lingxi.schema.types import Table
 
-PART_COLUMN = "__part"  # the partition value of each row, as text; dropped before writing
+PART_COLUMN = "__part"  # each row's partition key (checks.partition_order_expression); dropped before writing
 ROW_GROUP_ROWS = 122_880  # DuckDB's default: small enough for row groups to prune by customer
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
@@ -61,7 +62,7 @@ class PartWriter:
         data = rows.drop_columns([PART_COLUMN])
         parts, start = [], 0
         for item in pc.value_counts(values):  # in order of first appearance: the sorted order
-            value, count = item["values"].as_py(), item["counts"].as_py()
+            value, count = partition_text(self.table, item["values"].as_py()), item["counts"].as_py()
             folder = f"{self.table.partition.name}={_escape(value)}"
             parts.append((Path(folder) / name, data.slice(start, count)))
             start += count
@@ -70,8 +71,12 @@ class PartWriter:
 
     def _write_file(self, part: pa.Table, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        columns = [
+            part.column(f.name) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)  # not in the input
+            for f in self.schema
+        ]
         pq.write_table(
-            part.select(self.schema.names).cast(self.schema),
+            pa.Table.from_arrays(columns, names=self.schema.names).cast(self.schema),
             path,
             compression="zstd",
             row_group_size=ROW_GROUP_ROWS,
