@@ -228,7 +228,7 @@ def test_lines_with_the_wrong_number_of_fields_are_quarantined_and_counted(loade
     assert (report.rows_in, report.rows_valid, report.rows_quarantined) == (50, 48, 2)
     assert report.reasons == {"row: malformed_row": 2}
     kept = quarantine(report.quarantine_path)
-    assert sorted(r["row"] for r in kept) == [11, 21]  # data line numbers, counted from the header
+    assert sorted(r["row"] for r in kept) == [10, 20]  # data rows, counted from 1 after the header
     assert {json.loads(str(r["raw"]))["line"] for r in kept} == {lines[10], lines[20]}
 
 

@@ -485,7 +485,7 @@ class _Run:
         self.reasons["row: malformed_row"] += len(source.malformed)
         self._write_quarantine(
             file=source.malformed[0].file,
-            rows=[m.line for m in source.malformed],
+            rows=[None if m.line is None else m.line - 1 for m in source.malformed],  # as data rows: header is 0
             problems=[[f"row: malformed_row ({m.reason})"] for m in source.malformed],
             raw=[json.dumps({"line": m.text}, ensure_ascii=False) for m in source.malformed],
             files=[m.file for m in source.malformed],
