@@ -14,7 +14,6 @@ import json
 import secrets
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +40,7 @@ from lingxi.ingest.checks import (
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
+from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, find_files
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import Erasure, subject_ref
@@ -236,13 +235,14 @@ class _Run:
         self.folder, self.quarantine_dir = folder, quarantine_dir
         self.references: list[Column] = []
         self.chunk_index = 0
-        self.reasons: Counter[str] = Counter()
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
         self.renames = {spec.source: name for name, spec in self.source_of.items()}
         self.erased_refs: set[str] = set()
         self.file: Path | None = None
         self.file_rows = 0  # rows of `self.file` read so far
         self.parts = PartWriter(table, folder)
+        redacted = {n for n, spec in self.source_of.items() if spec.transform}
+        self.quarantine = Quarantine(quarantine_dir, report.load_id, redacted=redacted)
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
@@ -467,23 +467,20 @@ class _Run:
         problems_per_row: list[list[str]] = []
         for row, listed in zip(rows, bad.column("__problems").to_pylist(), strict=True):
             problems = [*(listed.split(PROBLEMS_SEPARATOR) if listed else []), *sorted(row_problems.get(row, []))]
-            self.reasons.update(problems)
+            self.quarantine.reasons.update(problems)
             problems_per_row.append(problems)
         raw_rows = chunk.raw_rows(bad.column("__row").combine_chunks())
-        redacted = {n for n, s in self.source_of.items() if s.transform}
-        self._write_quarantine(
-            file=str(path),
-            rows=rows,
-            problems=problems_per_row,
-            raw=[json.dumps(_redact(r, redacted), ensure_ascii=False, default=str) for r in raw_rows],
+        self.quarantine.write(
+            file=str(path), rows=rows, problems=problems_per_row, raw=[self.quarantine.as_json(r) for r in raw_rows]
         )
+        self._count_quarantined()
         return int(bad.num_rows)
 
     def quarantine_malformed(self, source: SourceFiles) -> None:
         if not source.malformed:
             return
-        self.reasons["row: malformed_row"] += len(source.malformed)
-        self._write_quarantine(
+        self.quarantine.reasons["row: malformed_row"] += len(source.malformed)
+        self.quarantine.write(
             file=source.malformed[0].file,
             rows=[None if m.line is None else m.line - 1 for m in source.malformed],  # as data rows: header is 0
             problems=[[f"row: malformed_row ({m.reason})"] for m in source.malformed],
@@ -491,32 +488,11 @@ class _Run:
             files=[m.file for m in source.malformed],
         )
         self.report.rows_in += len(source.malformed)
+        self._count_quarantined()
 
-    def _write_quarantine(
-        self,
-        *,
-        file: str,
-        rows: list[int | None],
-        problems: list[list[str]],
-        raw: list[str],
-        files: list[str] | None = None,
-    ) -> None:
-        n = len(rows)
-        table = pa.table(
-            {
-                "load_id": pa.array([self.report.load_id] * n, pa.string()),
-                "file": pa.array(files or [file] * n, pa.string()),
-                "row": pa.array(rows, pa.int64()),
-                "reason": pa.array([p[0].split(": ", 1)[1].split(" ")[0] for p in problems], pa.string()),
-                "field": pa.array([p[0].split(": ", 1)[0] for p in problems], pa.string()),
-                "problems": pa.array(["; ".join(p) for p in problems], pa.string()),
-                "raw": pa.array(raw, pa.string()),
-            }
-        )
-        part = len(list(self.quarantine_dir.glob("*.parquet")))
-        pq.write_table(table, self.quarantine_dir / f"part-{part:05d}.parquet", compression="zstd")
-        self.report.rows_quarantined += n
-        self.report.reasons = dict(self.reasons.most_common())
+    def _count_quarantined(self) -> None:
+        self.report.rows_quarantined = self.quarantine.rows
+        self.report.reasons = dict(self.quarantine.reasons.most_common())
 
     def cleanup(self) -> None:
         self.parts.close()
@@ -528,18 +504,6 @@ class _Run:
             *(ref_table_name(c) for c in self.references),
         ):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def _redact(row: dict[str, object], redacted: set[str]) -> dict[str, object]:
-    """Raw identifiers that were to be hashed are kept out of the quarantine (only their last two characters)."""
-    out = {}
-    for key, value in row.items():
-        if key.startswith("__"):
-            continue
-        if key in redacted and value is not None:
-            value = "***" + str(value)[-2:]
-        out[key] = value
-    return out
 
 
 def describe_reason(code: str) -> str:
