@@ -1,4 +1,4 @@
-"""Reading extracts (Parquet read whole row groups at a time, in order, in bounded batches) and partition names."""
+"""Reading extracts (Parquet in order, in bounded batches) and partition folder names."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ def test_parquet_batches_keep_the_file_order_and_stay_near_the_batch_size(tmp_pa
             start += n
     batches = list(iter_parquet(path, batch_rows=batch_rows))
     assert [i for b in batches for i in b.column(0).to_pylist()] == list(range(start))
-    # gathered row groups stop at the first to reach the batch size; a larger group is sliced
     assert all(b.num_rows < 2 * batch_rows for b in batches)
 
 

@@ -35,12 +35,15 @@ class Chunk:
         return self.table.num_rows if self.table is not None else self.end - self.first
 
 
-def parquet_ranges(path: Path, chunk_rows: int) -> Iterator[tuple[int, int]]:
-    """Row ranges of about `chunk_rows` rows that start and end on row-group boundaries where they can."""
+def parquet_metadata(path: Path) -> pq.FileMetaData:
     try:
-        meta = pq.ParquetFile(path).metadata
+        return pq.ParquetFile(path).metadata
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"`{path}` is not a readable Parquet file: {e}") from e
+
+
+def parquet_ranges(meta: pq.FileMetaData, chunk_rows: int) -> Iterator[tuple[int, int]]:
+    """Row ranges of about `chunk_rows` rows that start and end on row-group boundaries where they can."""
     first = end = 0
     for index in range(meta.num_row_groups):
         end += meta.row_group(index).num_rows
@@ -74,8 +77,9 @@ def iter_chunks(
 
     if source.kind == "parquet" and in_place:
         for path in source.files:
-            size, rows = path.stat().st_size, max(pq.ParquetFile(path).metadata.num_rows, 1)
-            for first, end in parquet_ranges(path, chunk_rows):
+            meta = parquet_metadata(path)
+            size, rows = path.stat().st_size, max(meta.num_rows, 1)
+            for first, end in parquet_ranges(meta, chunk_rows):
                 yield Chunk(path, first=first, end=end)
                 on_bytes(int(size * (end - first) / rows))
         return

@@ -240,6 +240,7 @@ class _Run:
         self.erased_refs: set[str] = set()
         self.file: Path | None = None
         self.file_rows = 0  # rows of `self.file` read so far
+        self.parquet_schemas: dict[Path, pa.Schema] = {}
         self.parts = PartWriter(table, folder)
         redacted = {n for n, spec in self.source_of.items() if spec.transform}
         self.quarantine = Quarantine(quarantine_dir, report.load_id, redacted=redacted)
@@ -321,18 +322,19 @@ class _Run:
         raw = raw.append_column("__row", pa.array(np.arange(first, first + raw.num_rows, dtype=np.int64)))
         self.file_rows += raw.num_rows
         self.report.rows_in += raw.num_rows
-        raw = self._drop_erased(raw)
         checked = self._apply_transforms(raw)
         self.engine.register_arrow("lx_chunk", checked)
+        relation, erased = self._leave_out_erased("lx_chunk", checked.column_names)
+        self.report.rows_erased += erased
 
         def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
             rows: list[dict[str, object]] = raw.take(pc.index_in(bad, value_set=raw.column("__row"))).to_pylist()
             return rows
 
         return _ChunkRows(
-            relation="lx_chunk",
+            relation=relation,
             types={n: checked.schema.field(n).type for n in checked.column_names},
-            kept=raw.num_rows,
+            kept=raw.num_rows - erased,
             raw_rows=raw_rows,
             release=lambda: self.engine.unregister("lx_chunk"),
         )
@@ -340,7 +342,9 @@ class _Run:
     def _in_place(self, chunk: Chunk) -> _ChunkRows:
         """A row range of a Parquet file, read by DuckDB where it lies, numbered from 1 within the file."""
         scan = f"read_parquet({literal(str(chunk.path))}, file_row_number = true, hive_partitioning = false)"
-        schema = self.engine.run(f"SELECT * FROM {scan} LIMIT 0", label="parquet schema").schema
+        if chunk.path not in self.parquet_schemas:  # as DuckDB types the file: once per file
+            self.parquet_schemas[chunk.path] = self.engine.run(f"SELECT * FROM {scan} LIMIT 0", label="schema").schema
+        schema = self.parquet_schemas[chunk.path]
         renamed = [(n, self.renames.get(n, n)) for n in schema.names if n != "file_row_number"]
         self._require_columns([name for _, name in renamed], chunk.path)
         columns = ", ".join(f"{ident(source)} AS {ident(name)}" for source, name in renamed)
@@ -373,19 +377,19 @@ class _Run:
             release=lambda: None,
         )
 
-    def _erased_among(self, ids: list[str]) -> list[str]:
-        """The customer ids (trimmed) of `ids` that were erased on request."""
-        return [i for i in ids if subject_ref(i, self.options.hash_key) in self.erased_refs]
-
     def _leave_out_erased(self, relation: str, columns: list[str]) -> tuple[str, int]:
-        """`relation` without rows of erased customers, and how many there were (see `_drop_erased`)."""
+        """`relation` without rows of customers erased on request, and how many there were.
+
+        They are counted, not quarantined: keeping them anywhere would undo the erasure, and leaving
+        them out of every later load means a re-sent extract cannot bring them back.
+        """
         if not self.erased_refs or "customer_id" not in columns:
             return relation, 0
         trimmed = "trim(CAST(customer_id AS VARCHAR))"
         ids = self.engine.run(
             f"SELECT DISTINCT {trimmed} AS id FROM {relation} WHERE customer_id IS NOT NULL", label="customer ids"
         )
-        erased = self._erased_among(ids.column("id").to_pylist())
+        erased = [i for i in ids.column("id").to_pylist() if subject_ref(i, self.options.hash_key) in self.erased_refs]
         if not erased:
             return relation, 0
         self.engine.register_arrow("lx_erased_arrow", pa.table({"id": pa.array(erased, pa.string())}))
@@ -396,21 +400,6 @@ class _Run:
         keep = f"customer_id IS NULL OR {trimmed} NOT IN (SELECT id FROM lx_erased)"
         count = self.engine.run(f"SELECT count(*) AS n FROM {relation} WHERE NOT ({keep})", label="erased rows")
         return f"(SELECT * FROM {relation} WHERE {keep})", int(count.column("n")[0].as_py())
-
-    def _drop_erased(self, raw: pa.Table) -> pa.Table:
-        """Leave out rows of customers erased on request, so a re-sent extract cannot bring them back.
-
-        They are counted, not quarantined: keeping them anywhere would undo the erasure.
-        """
-        if not self.erased_refs or "customer_id" not in raw.column_names:
-            return raw
-        trimmed = pc.utf8_trim_whitespace(raw.column("customer_id").cast(pa.string()))
-        erased = self._erased_among([i for i in pc.unique(trimmed).to_pylist() if i is not None])
-        if not erased:
-            return raw
-        mask = pc.fill_null(pc.is_in(trimmed, pa.array(erased, pa.string())), False)
-        self.report.rows_erased += int(pc.sum(mask).as_py() or 0)
-        return raw.filter(pc.invert(mask))
 
     def _require_columns(self, names: list[str], path: Path) -> None:
         if self.chunk_index == 0:

@@ -181,45 +181,17 @@ def iter_csv(
 
 
 def iter_parquet(path: Path, *, batch_rows: int, on_bytes: Progress | None = None) -> Iterator[pa.RecordBatch]:
-    """Record batches of about `batch_rows` rows from one Parquet file.
-
-    Whole row groups are read together (a third faster than `iter_batches`, which re-slices them);
-    a row group larger than `batch_rows` is read in slices, so memory stays bounded.
-    """
+    """Record batches from one Parquet file (used where a mapping hashes identifiers; see chunks.py)."""
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(f"`{path}` is not a readable Parquet file: {e}") from e
     size = path.stat().st_size
-    meta = parquet.metadata
-    total = max(meta.num_rows, 1)
-
-    def counted(batch: pa.RecordBatch) -> pa.RecordBatch:
+    total = max(parquet.metadata.num_rows, 1)
+    for batch in parquet.iter_batches(batch_size=batch_rows):
         if on_bytes is not None:
             on_bytes(int(size * batch.num_rows / total))
-        return batch
-
-    def read(groups: list[int]) -> Iterator[pa.RecordBatch]:
-        for batch in parquet.read_row_groups(groups).combine_chunks().to_batches():
-            yield counted(batch)
-
-    group: list[int] = []
-    rows = 0
-    for index in range(meta.num_row_groups):
-        n = meta.row_group(index).num_rows
-        if n > batch_rows:  # first what is gathered, to keep the file's order
-            yield from read(group) if group else ()
-            group, rows = [], 0
-            for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=[index]):
-                yield counted(batch)
-            continue
-        group.append(index)
-        rows += n
-        if rows >= batch_rows:
-            yield from read(group)
-            group, rows = [], 0
-    if group:
-        yield from read(group)
+        yield batch
 
 
 def iter_batches(
