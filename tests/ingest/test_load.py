@@ -211,9 +211,16 @@ def test_lake_files_carry_the_contract_schema_and_their_sort_order(loader: Loade
     assert snap is not None
     contract = get_table("transactions").arrow_schema()
     for f in snap.paths[0].rglob("*.parquet"):
-        assert pq.read_schema(f).remove_metadata().equals(contract.remove_metadata())
+        assert pq.read_schema(f).equals(contract, check_metadata=True)
         sorting = pq.ParquetFile(f).metadata.row_group(0).sorting_columns
         assert [contract.names[c.column_index] for c in sorting] == ["customer_id"]
+    for name in ("customers", "products"):  # code columns (ENUMs while checked) are plain text in the files
+        base = loader.lake.snapshot(name)
+        assert base is not None
+        for f in base.paths[0].rglob("*.parquet"):
+            assert pq.read_schema(f).equals(get_table(name).arrow_schema(), check_metadata=True)
+    rows = loader.rows("transactions", "SELECT DISTINCT direction FROM transactions ORDER BY 1")
+    assert [r["direction"] for r in rows] == ["credit", "debit"]
 
 
 def test_lines_with_the_wrong_number_of_fields_are_quarantined_and_counted(loader: Loader, tmp_path: Path) -> None:
@@ -344,3 +351,49 @@ def test_padded_text_from_fixed_width_exports_is_trimmed(loader: Loader, tmp_pat
     )
     assert second["customer_id"] == "C000002" and second["city_tier"] == 2 and second["name"] == "王芳"
     assert (third["customer_id"], third["risk_level"], third["gender"]) == ("C000003", "C3", "F")
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 1_000_000])
+def test_a_key_repeated_after_a_quarantined_row_is_a_duplicate_at_any_chunk_size(
+    loader: Loader, tmp_path: Path, chunk_rows: int
+) -> None:
+    ids = loader.base()
+    rows = factories.transactions(60, ids)
+    rows[5]["amount"] = "abc"  # quarantined for its amount...
+    rows[40]["txn_id"] = rows[5]["txn_id"]  # ...and its key still counts as seen, in the same chunk or a later one
+    path = factories.write_parquet(tmp_path / "t.parquet", rows)  # Parquet: cut at chunk_rows
+    report = loader("transactions", path, chunk_rows=chunk_rows, max_bad=0.05)
+    assert report.reasons == {"amount: bad_type": 1, "key: duplicate_key": 1}
+    assert [r["row"] for r in quarantine(report.quarantine_path)] == [6, 41]
+
+
+def test_keys_seen_earlier_are_found_when_keys_fall_through_the_file(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    rows = list(reversed(factories.transactions(40, ids)))  # keys fall: every chunk lies below the ones before
+    rows[30]["txn_id"] = rows[2]["txn_id"]
+    rows[35]["txn_id"] = rows[1]["txn_id"]
+    report = loader("transactions", factories.write_parquet(tmp_path / "t.parquet", rows), chunk_rows=5, max_bad=0.1)
+    assert report.reasons == {"key: duplicate_key": 2}
+    assert [r["row"] for r in quarantine(report.quarantine_path)] == [31, 36]
+
+
+def test_composite_keys_with_a_date_and_a_code_are_checked_whole(loader: Loader, tmp_path: Path) -> None:
+    ids = loader.base()
+    day = [
+        {"snapshot_date": "2026-11-30", "customer_id": c, "product_id": p, "balance": "100.00"}
+        for c in ids[:10]
+        for p in ("P001", "P002")
+    ]
+    loader("holdings", factories.write_csv(tmp_path / "h1.csv", day))
+    next_day = [{**r, "snapshot_date": "2026-12-01"} for r in day]
+    report = loader("holdings", factories.write_csv(tmp_path / "h2.csv", next_day + day[:3]), max_bad=0.2)
+    assert report.reasons == {"key: key_already_loaded": 3} and report.rows_valid == 20
+
+    identities = [
+        {"customer_id": ids[0], "id_type": "app_user_id", "id_value": "u1"},
+        {"customer_id": ids[0], "id_type": "device_id", "id_value": "u1"},  # same value, another type: new key
+        {"customer_id": ids[0], "id_type": "app_user_id", "id_value": "u1"},
+    ]
+    report = loader("identities", factories.write_csv(tmp_path / "i.csv", identities), max_bad=0.5)
+    assert report.reasons == {"key: duplicate_key": 1}
+    assert [r["row"] for r in quarantine(report.quarantine_path)] == [3]

@@ -77,20 +77,29 @@ class PartWriter:
 
     def _write_file(self, part: pa.Table, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        columns = [
-            part.column(f.name) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)  # not in the input
-            for f in self.schema
-        ]
-        pq.write_table(
-            pa.Table.from_arrays(columns, names=self.schema.names).cast(self.schema),
+        columns, fields = [], []
+        for f in self.schema:
+            column = part.column(f.name) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
+            if pa.types.is_dictionary(column.type):  # a code column (an ENUM in DuckDB): written as it is
+                fields.append(f.with_type(column.type))
+            else:
+                column = column.cast(f.type)
+                fields.append(f)
+            columns.append(column)
+        # Parquet records string values whatever the Arrow type was; without the Arrow schema in the
+        # file (which would say "dictionary"), readers see exactly the contract's types.
+        with pq.ParquetWriter(
             path,
+            pa.schema(fields),
+            store_schema=False,
             compression="zstd",
-            row_group_size=ROW_GROUP_ROWS,
             use_dictionary=self.dictionary_columns,
             write_statistics=self.statistics_columns,
             store_decimal_as_integer=True,
             sorting_columns=self.sorting,
-        )
+        ) as writer:
+            writer.write_table(pa.Table.from_arrays(columns, schema=pa.schema(fields)), row_group_size=ROW_GROUP_ROWS)
+            writer.add_key_value_metadata(self.schema.metadata)
 
     def wait(self) -> None:
         """Block until every queued file is written; re-raise the first failure."""
