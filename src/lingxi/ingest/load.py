@@ -28,10 +28,8 @@ from sqlalchemy.orm import Session
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import InputError
 from lingxi.ingest.checks import (
-    KNOWN_KEYS,
     PROBLEMS_SEPARATOR,
     REASONS,
-    REPEATED_KEYS,
     SEEN_TABLE,
     CheckPlan,
     build_check_plan,
@@ -40,7 +38,7 @@ from lingxi.ingest.checks import (
     ref_table_name,
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
-from lingxi.ingest.keys import KeyRange, repeated_hashes
+from lingxi.ingest.keys import SeenKeys
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
@@ -244,7 +242,7 @@ class _Run:
         self.file: Path | None = None
         self.file_rows = 0  # rows of `self.file` read so far
         self.parquet_schemas: dict[Path, pa.Schema] = {}
-        self.seen_range = KeyRange()  # of the first key column, over SEEN_TABLE
+        self.seen = SeenKeys(engine, table)
         self.parts = PartWriter(table, folder)
         redacted = {n for n, spec in self.source_of.items() if spec.transform}
         self.quarantine = Quarantine(quarantine_dir, report.load_id, redacted=redacted)
@@ -253,26 +251,8 @@ class _Run:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
         with self.lake.store.connect() as conn:
             self.erased_refs = set(conn.execute(select(Erasure.subject_ref)).scalars())
-        keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)")
         snapshot = self.lake.snapshot(self.table.name)
-        if self.table.mode == "append" and snapshot is not None:
-            cols = ", ".join(ident(k) for k in self.table.key)
-            typed = ", ".join(f"CAST({ident(k)} AS {self.table.column(k).sql_type})" for k in self.table.key)
-            files = ", ".join(literal(str(p / "**" / "*.parquet")) for p in snapshot.paths)
-            self.engine.execute(
-                f"INSERT INTO {SEEN_TABLE} SELECT {cols}, hash({typed}), 'loaded' "
-                f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
-            )
-            first = ident(self.table.key[0])
-            low, high = (
-                self.engine.run(
-                    f"SELECT min({first}) AS low, max({first}) AS high FROM {SEEN_TABLE}", label="published key range"
-                )
-                .to_pylist()[0]
-                .values()
-            )
-            self.seen_range.extend(low, high)
+        self.seen.start(snapshot.paths if self.table.mode == "append" and snapshot is not None else [])
 
     def prepare_references(self, present: list[str]) -> None:
         """Key sets of the referenced tables, for the reference columns this input has."""
@@ -317,7 +297,7 @@ class _Run:
             self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}")
         finally:
             rows.release()
-        self._find_row_problems(plan)
+        self.seen.find_row_problems(plan)
         bad = self._quarantine_bad(chunk.path, rows, plan)
         self._write_good(plan)
         self.report.rows_valid += rows.kept - bad
@@ -437,28 +417,6 @@ class _Run:
             chunk = chunk.set_column(chunk.column_names.index(name), name, pa.array(hashed, pa.string()))
             chunk = chunk.append_column(f"__invalid_{name}", pa.array(invalid, pa.bool_()))
         return chunk
-
-    def _find_row_problems(self, plan: CheckPlan) -> None:
-        """Fill `lx_row_problems`, comparing keys only for rows whose key hash repeats or was seen (keys.py)."""
-        hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
-        repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        low, high = self.engine.run(plan.key_range_sql, label="key range").to_pylist()[0].values()
-        if self.seen_range.overlaps(low, high):
-            known = self.engine.run(plan.known_hashes_sql, label="keys seen before")
-        else:
-            known = pa.table({"h": pa.array([], pa.uint64())})
-        self.seen_range.extend(low, high)
-        self.engine.register_arrow(REPEATED_KEYS, repeated)
-        self.engine.register_arrow(KNOWN_KEYS, known)
-        try:
-            self.engine.execute(
-                "CREATE OR REPLACE TEMP TABLE lx_row_problems AS "
-                + plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0)
-            )
-        finally:
-            self.engine.unregister(REPEATED_KEYS)
-            self.engine.unregister(KNOWN_KEYS)
-        self.engine.execute(plan.record_keys_sql(flagged=repeated.num_rows > 0 or known.num_rows > 0))
 
     def _write_good(self, plan: CheckPlan) -> None:
         """Sort the chunk's good rows in DuckDB and hand them to the background writer."""
