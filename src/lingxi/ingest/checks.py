@@ -62,9 +62,9 @@ class CheckPlan:
     as `lx_row_problems`; bad rows are few, so that table stays small. `good` selects the rows of
     `lx_typed` with no problem.
 
-    Keys are checked in two steps (see keys.py): `key_hashes_sql` gives the hash of every readable key,
-    the loader finds which hashes repeat within the chunk (`REPEATED_KEYS`) and `known_hashes_sql` which
-    were seen before (`KNOWN_KEYS`); only rows with those hashes have their keys compared here.
+    Keys are checked in two steps (keys.SeenKeys): `key_hashes_sql` gives the hash of every readable key,
+    SeenKeys finds which hashes repeat within the chunk (`REPEATED_KEYS`) and, by `known_hashes_sql`,
+    which were seen before (`KNOWN_KEYS`); only rows with those hashes have their keys compared here.
     `record_keys_sql` then records the chunk's keys that were not seen before in `SEEN_TABLE`. Where the
     chunk's first key column lies wholly outside the range seen so far (journal numbers usually rise
     through a file), `known_hashes_sql` need not run at all.
