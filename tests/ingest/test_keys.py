@@ -1,11 +1,10 @@
-"""The pieces of the key check: repeated hashes, and key ranges compared as DuckDB compares them."""
+"""The key check on its own: repeated hashes, keys of earlier chunks, and published keys read lazily."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.ingest.checks import SEEN_TABLE, build_check_plan
-from lingxi.ingest.keys import KeyRange, SeenKeys, repeated_hashes
+from lingxi.ingest.checks import SEEN_TABLE, CheckPlan, build_check_plan
+from lingxi.ingest.keys import SeenKeys, repeated_hashes
 from lingxi.ingest.mapping import Mapping
 from lingxi.schema import get_table
+
+TRANSACTIONS = get_table("transactions")
 
 
 @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=200))
@@ -25,29 +26,37 @@ def test_repeated_hashes_are_the_values_that_occur_more_than_once(values: list[i
     assert found.tolist() == sorted(v for v, n in Counter(values).items() if n > 1)
 
 
-@settings(max_examples=50)
-@given(st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=20))
-def test_text_ranges_order_as_duckdb_orders_them(texts: list[str]) -> None:
-    """The range test skips the key check only when DuckDB itself would find no key in common."""
-    texts = [t.replace("\x00", "") or "a" for t in texts]
-    half = len(texts) // 2
-    con = duckdb.connect()
-    seen, chunk = KeyRange(), KeyRange()
-    for part, target in ((texts[:half], seen), (texts[half:], chunk)):
-        low, high = con.execute("SELECT min(v), max(v) FROM (SELECT unnest(?::VARCHAR[]) AS v)", [part]).fetchone()
-        assert (low, high) == (min(part), max(part))  # Python's order of code points is DuckDB's byte order
-        target.extend(low, high)
-    if set(texts[:half]) & set(texts[half:]):
-        assert seen.overlaps(chunk.low, chunk.high)
+def _plan() -> CheckPlan:
+    return build_check_plan(TRANSACTIONS, Mapping(), {"txn_id": pa.string()}, references=[])
 
 
-def test_an_empty_range_overlaps_nothing() -> None:
-    seen = KeyRange()
-    assert not seen.overlaps("a", "z")
-    seen.extend(None, None)  # a chunk with no readable key
-    assert not seen.overlaps("a", "z")
-    seen.extend("m", "p")
-    assert seen.overlaps("a", "m") and seen.overlaps("p", "z") and not seen.overlaps("q", "z")
+def _check(engine: DuckDBEngine, seen: SeenKeys, first_row: int, keys: list[str]) -> dict[int, str]:
+    """Check one chunk of keys; the key problems found, by row."""
+    rows = pa.table({"__row": pa.array(range(first_row, first_row + len(keys)), pa.int64()), "txn_id": keys})
+    engine.register_arrow("chunk", rows)
+    engine.execute("CREATE OR REPLACE TEMP TABLE lx_typed AS SELECT * FROM chunk")
+    engine.unregister("chunk")
+    seen.find_row_problems(_plan())
+    found = engine.run("SELECT __row, code FROM lx_row_problems", label="problems").to_pylist()
+    assert len(found) == len({r["__row"] for r in found}), "one key problem per row"
+    return {r["__row"]: r["code"] for r in found}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(alphabet="aZé中😀 0", min_size=1, max_size=3), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=9),
+)
+def test_every_repeat_of_a_key_is_found_wherever_the_chunks_fall(keys: list[str], chunk: int) -> None:
+    """Ranges of Unicode text compare in DuckDB, so skipping the join never hides a repeat."""
+    engine = DuckDBEngine()
+    seen = SeenKeys(engine, TRANSACTIONS)
+    seen.start([])
+    found: dict[int, str] = {}
+    for first in range(0, len(keys), chunk):
+        found |= _check(engine, seen, first + 1, keys[first : first + chunk])
+    expected = {i + 1: "duplicate_key" for i, k in enumerate(keys) if k in keys[:i]}
+    assert found == expected
 
 
 def _published(folder: Path, ids: list[str], *, statistics: bool) -> Path:
@@ -62,21 +71,22 @@ def _seen(engine: DuckDBEngine) -> int:
 
 def test_published_keys_are_read_only_when_a_chunk_could_meet_them(tmp_path: Path) -> None:
     engine = DuckDBEngine()
-    seen = SeenKeys(engine, get_table("transactions"))
+    seen = SeenKeys(engine, TRANSACTIONS)
     seen.start([_published(tmp_path / "v1", ["T100", "T150", "T200"], statistics=True)])
-    assert _seen(engine) == 0 and seen.published_range == KeyRange("T100", "T200")  # from the file footers
-    plan = build_check_plan(get_table("transactions"), Mapping(), {"txn_id": pa.string()}, references=[])
-    engine.execute("CREATE TEMP TABLE lx_typed AS SELECT 1::BIGINT AS __row, 'T300' AS txn_id")
-    seen.find_row_problems(plan)
-    assert _seen(engine) == 1  # only the chunk's own key: T300 lies above every published key
-    engine.execute("CREATE OR REPLACE TEMP TABLE lx_typed AS SELECT 2::BIGINT AS __row, 'T150' AS txn_id")
-    seen.find_row_problems(plan)
-    problems = engine.run("SELECT __row, code FROM lx_row_problems", label="problems").to_pylist()
-    assert problems == [{"__row": 2, "code": "key_already_loaded"}] and _seen(engine) == 4
+    assert _seen(engine) == 0  # the published range came from the file footers
+    assert _check(engine, seen, 1, ["T300", "T301"]) == {}
+    assert _seen(engine) == 2  # only the chunk's own keys: they lie above every published key
+    assert _check(engine, seen, 3, ["T150", "T301", "T150"]) == {
+        3: "key_already_loaded",
+        4: "duplicate_key",
+        5: "key_already_loaded",  # not also a duplicate of row 3: smaller chunks would say the same
+    }
+    assert _seen(engine) == 5
 
 
 def test_published_keys_without_statistics_are_read_at_once(tmp_path: Path) -> None:
     engine = DuckDBEngine()
-    seen = SeenKeys(engine, get_table("transactions"))
+    seen = SeenKeys(engine, TRANSACTIONS)
     seen.start([_published(tmp_path / "v1", ["T100", "T200"], statistics=False)])
-    assert _seen(engine) == 2 and seen.range == KeyRange("T100", "T200")
+    assert _seen(engine) == 2
+    assert _check(engine, seen, 1, ["T200"]) == {1: "key_already_loaded"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -398,3 +399,41 @@ def test_composite_keys_with_a_date_and_a_code_are_checked_whole(loader: Loader,
     report = loader("identities", path, chunk_rows=1, max_bad=0.5)  # one row per chunk: found among earlier keys
     assert report.reasons == {"key: duplicate_key": 1}
     assert [r["row"] for r in quarantine(report.quarantine_path)] == [3]
+
+
+def test_dates_beyond_pythons_range_in_a_key_do_not_stop_later_loads(loader: Loader, tmp_path: Path) -> None:
+    """DuckDB reads `infinity` and year-10000 dates; the key ranges never leave DuckDB, so they compare."""
+    ids = loader.base()
+    rows = [
+        {"snapshot_date": day, "customer_id": ids[0], "product_id": "P001", "balance": "1.00"}
+        for day in ("infinity", "2026-11-30")
+    ]
+    assert loader("holdings", factories.write_csv(tmp_path / "h1.csv", rows), max_bad=0.6).ok
+    again = [{**rows[1], "customer_id": ids[1]}, rows[1]]
+    report = loader("holdings", factories.write_csv(tmp_path / "h2.csv", again), max_bad=0.6)
+    assert report.status == "published" and report.reasons == {"key: key_already_loaded": 1}
+
+
+def test_code_columns_stored_as_binary_read_as_their_text(loader: Loader, tmp_path: Path) -> None:
+    """Hive and Sqoop often write strings as Parquet BINARY without the UTF8 annotation."""
+    ids = loader.base()
+    table = pa.Table.from_pylist(factories.transactions(20, ids))
+    for name in ("direction", "channel"):
+        table = table.set_column(table.column_names.index(name), name, table.column(name).cast(pa.binary()))
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    report = loader("transactions", path)
+    assert report.status == "published" and report.rows_valid == 20, report.reasons
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 1_000_000])
+def test_a_loaded_key_sent_twice_is_one_problem_per_row_at_any_chunk_size(
+    loader: Loader, tmp_path: Path, chunk_rows: int
+) -> None:
+    ids = loader.base()
+    day1 = factories.transactions(10, ids)
+    loader("transactions", factories.write_parquet(tmp_path / "d1.parquet", day1))
+    day2 = [*factories.transactions(5, ids, seed=3, start=100), day1[3], day1[3]]
+    path = factories.write_parquet(tmp_path / "d2.parquet", day2)
+    report = loader("transactions", path, chunk_rows=chunk_rows, max_bad=0.5)
+    assert report.reasons == {"key: key_already_loaded": 2}

@@ -83,12 +83,24 @@ class CheckPlan:
     partition_key: str | None  # an integer per partition (see partition_text), cheaper to sort than text
 
     def row_problems_sql(self, *, repeated: bool, known: bool) -> str:
-        """The cross-row problems of the chunk; key comparisons only where some hash matched."""
-        parts = [*([self.duplicates_sql] if repeated else []), *([self.known_sql] if known else [])]
-        parts += self.other_problems_sql
+        """The cross-row problems of the chunk; key comparisons only where some hash matched.
+
+        A key seen before the chunk gives each of its rows that problem only, not also `duplicate_key`
+        for its second row in the chunk: the same rows in smaller chunks would get just the one.
+        """
+        parts = [*(["SELECT * FROM lx_known"] if known else []), *self.other_problems_sql]
+        if repeated:
+            parts.append(
+                "SELECT * FROM lx_duplicates" + (" WHERE __row NOT IN (SELECT __row FROM lx_known)" if known else "")
+            )
         if not parts:
             return "SELECT NULL::BIGINT AS __row, NULL::VARCHAR AS field, NULL::VARCHAR AS code WHERE false"
-        return "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") p(__row, field, code)"
+        ctes = [
+            *([f"lx_known(__row, field, code) AS ({self.known_sql})"] if known else []),
+            *([f"lx_duplicates(__row, field, code) AS ({self.duplicates_sql})"] if repeated else []),
+        ]
+        with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+        return f"{with_}SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") p(__row, field, code)"
 
     def record_keys_sql(self, *, flagged: bool) -> str:
         """Add the chunk's keys to SEEN_TABLE; a row whose key was `flagged` repeats a key recorded already."""
@@ -113,14 +125,15 @@ def _raw(column: Column, source_types: dict[str, pa.DataType], mapping: Mapping)
 
 def is_code(column: Column) -> bool:
     """A text column of a few allowed values, typed as a DuckDB ENUM (see `_typed`)."""
-    return column.type == "string" and bool(column.allowed)
+    return column.type == "string" and bool(column.allowed) and column.min_value is None
 
 
 def _typed(column: Column, raw: str, mapping: Mapping) -> str:
     if is_code(column):
         # NULL for a value that is not allowed. An ENUM is one byte per row where text is sixteen: the
         # chunk's table, its sort and the Parquet writer (dictionary pages, no re-hashing) all get cheaper.
-        return f"TRY_CAST({raw} AS ENUM({', '.join(literal(v) for v in column.allowed)}))"
+        # (through text: a Parquet BINARY or a number would not cast to the ENUM directly)
+        return f"TRY_CAST(CAST({raw} AS VARCHAR) AS ENUM({', '.join(literal(v) for v in column.allowed)}))"
     fmt = mapping.source_of(column.name).format
     if fmt and column.type in ("date", "timestamp"):
         parsed = f"TRY_STRPTIME(CAST({raw} AS VARCHAR), {literal(fmt)})"

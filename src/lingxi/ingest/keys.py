@@ -17,9 +17,7 @@ transactions appended after a year of them need not read the year's keys at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +27,12 @@ from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.ingest.checks import KNOWN_KEYS, REPEATED_KEYS, SEEN_TABLE, CheckPlan, ident, literal
 from lingxi.schema.types import Table
 
+# One-row tables (low, high) of the first key column, kept in DuckDB so values compare as DuckDB
+# compares them, whatever their type (a date DuckDB reads may not fit Python's `date`).
+SEEN_RANGE = "lx_seen_range"  # over SEEN_TABLE
+PUBLISHED_RANGE = "lx_published_range"  # over the published keys not read into SEEN_TABLE yet
+CHUNK_RANGE = "lx_chunk_range"  # over the chunk in lx_typed
+
 
 def repeated_hashes(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """The distinct hashes that occur more than once."""
@@ -36,55 +40,55 @@ def repeated_hashes(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
 
-@dataclass
-class KeyRange:
-    """The lowest and highest value seen of a key column (text compares as DuckDB does: UTF-8 bytes)."""
-
-    low: Any = None
-    high: Any = None
-
-    def overlaps(self, low: Any, high: Any) -> bool:
-        if self.low is None or low is None:
-            return False
-        return bool(low <= self.high and self.low <= high)
-
-    def extend(self, low: Any, high: Any) -> None:
-        if low is None:
-            return
-        self.low = low if self.low is None else min(self.low, low)
-        self.high = high if self.high is None else max(self.high, high)
-
-
 class SeenKeys:
     """The keys one load has seen, in SEEN_TABLE: its earlier chunks' and, when appending, the published rows'."""
 
     def __init__(self, engine: DuckDBEngine, table: Table) -> None:
         self.engine, self.table = engine, table
-        self.range = KeyRange()  # of the first key column, over SEEN_TABLE
         self.published: list[str] = []  # Parquet globs of published keys not read into SEEN_TABLE yet
-        self.published_range = KeyRange()
-        self.first_key = f"CAST({ident(table.key[0])} AS {table.column(table.key[0]).sql_type})"
+        self.key_type = table.column(table.key[0]).sql_type
+        self.first_key = f"CAST({ident(table.key[0])} AS {self.key_type})"
 
     def start(self, published: Sequence[Path]) -> None:
         """An empty SEEN_TABLE; `published` folders are read into it when a chunk's keys could be there."""
         keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)")
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT NULL::{self.key_type} AS low, "
+            f"NULL::{self.key_type} AS high"
+        )
         self.published = [str(p / "**" / "*.parquet") for p in published]
         if not self.published:
             return
         files = ", ".join(literal(g) for g in self.published)
-        stats = self.engine.run(
-            f"SELECT min(TRY_CAST(stats_min_value AS {self.table.column(self.table.key[0]).sql_type})) AS low, "
-            f"max(TRY_CAST(stats_max_value AS {self.table.column(self.table.key[0]).sql_type})) AS high, "
-            "count(*) FILTER (WHERE stats_min_value IS NULL OR stats_max_value IS NULL) AS missing "
+        # Min/max from the footers: a bound is enough (a truncated text maximum is rounded up).
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PUBLISHED_RANGE} AS SELECT "
+            f"min(TRY_CAST(stats_min_value AS {self.key_type})) AS low, "
+            f"max(TRY_CAST(stats_max_value AS {self.key_type})) AS high, "
+            f"count(*) FILTER (WHERE TRY_CAST(stats_min_value AS {self.key_type}) IS NULL "
+            f"OR TRY_CAST(stats_max_value AS {self.key_type}) IS NULL) AS unknown "
             f"FROM parquet_metadata([{files}]) WHERE path_in_schema = {literal(self.table.key[0])} "
-            "AND num_values > coalesce(stats_null_count, 0)",
-            label="published key range",
-        ).to_pylist()[0]
-        if stats["missing"] or stats["low"] is None:  # no usable statistics: read the keys now
+            "AND num_values > coalesce(stats_null_count, 0)"
+        )
+        usable = self._ask(f"SELECT unknown = 0 AND low IS NOT NULL AS ok FROM {PUBLISHED_RANGE}")
+        if not usable:  # no usable statistics: read the keys now
             self._read_published()
-        else:
-            self.published_range.extend(stats["low"], stats["high"])
+
+    def _ask(self, sql: str) -> bool:
+        return bool(self.engine.run(sql, label="key ranges").column("ok")[0].as_py())
+
+    def _overlaps(self, ranges: str) -> bool:
+        """Whether the chunk's key range meets the one in `ranges` (false when either is empty)."""
+        return self._ask(
+            f"SELECT coalesce(c.low <= r.high AND r.low <= c.high, false) AS ok FROM {CHUNK_RANGE} c, {ranges} r"
+        )
+
+    def _extend(self, other: str) -> None:
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT least(s.low, o.low) AS low, "
+            f"greatest(s.high, o.high) AS high FROM {SEEN_RANGE} s, (SELECT low, high FROM {other}) o"
+        )
 
     def _read_published(self) -> None:
         cols = ", ".join(ident(k) for k in self.table.key)
@@ -95,24 +99,20 @@ class SeenKeys:
             f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
         )
         self.published = []
-        found = self.engine.run(
-            f"SELECT min({self.first_key}) AS low, max({self.first_key}) AS high FROM {SEEN_TABLE}",
-            label="published key range",
-        ).to_pylist()[0]
-        self.range.extend(found["low"], found["high"])
+        self._extend(f"(SELECT min({self.first_key}) AS low, max({self.first_key}) AS high FROM {SEEN_TABLE})")
 
     def find_row_problems(self, plan: CheckPlan) -> None:
         """Fill `lx_row_problems` for the chunk in `lx_typed`, then record its new keys."""
         hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
         repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        low, high = self.engine.run(plan.key_range_sql, label="key range").to_pylist()[0].values()
-        if self.published and self.published_range.overlaps(low, high):
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK_RANGE} AS {plan.key_range_sql}")
+        if self.published and self._overlaps(PUBLISHED_RANGE):
             self._read_published()
-        if self.range.overlaps(low, high):
+        if self._overlaps(SEEN_RANGE):
             known = self.engine.run(plan.known_hashes_sql, label="keys seen before")
         else:
             known = pa.table({"h": pa.array([], pa.uint64())})
-        self.range.extend(low, high)
+        self._extend(CHUNK_RANGE)
         self.engine.register_arrow(REPEATED_KEYS, repeated)
         self.engine.register_arrow(KNOWN_KEYS, known)
         try:
@@ -124,3 +124,7 @@ class SeenKeys:
             self.engine.unregister(REPEATED_KEYS)
             self.engine.unregister(KNOWN_KEYS)
         self.engine.execute(plan.record_keys_sql(flagged=repeated.num_rows > 0 or known.num_rows > 0))
+
+    def drop(self) -> None:
+        for name in (SEEN_TABLE, SEEN_RANGE, PUBLISHED_RANGE, CHUNK_RANGE):
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}")

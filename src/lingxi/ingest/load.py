@@ -30,10 +30,10 @@ from lingxi.errors import InputError
 from lingxi.ingest.checks import (
     PROBLEMS_SEPARATOR,
     REASONS,
-    SEEN_TABLE,
     CheckPlan,
     build_check_plan,
     ident,
+    is_code,
     literal,
     ref_table_name,
 )
@@ -421,7 +421,11 @@ class _Run:
     def _write_good(self, plan: CheckPlan) -> None:
         """Sort the chunk's good rows in DuckDB and hand them to the background writer."""
         columns = ", ".join(ident(c) for c in plan.present)
-        sort_by = [ident(c) for c in self.table.sort_by if c in plan.present]
+        sort_by = [  # a code column (an ENUM while checked) sorts as the text it is in the files
+            f"CAST({ident(c)} AS VARCHAR)" if is_code(self.table.column(c)) else ident(c)
+            for c in self.table.sort_by
+            if c in plan.present
+        ]
         order = ", ".join([*([plan.partition_key] if plan.partition_key else []), *sort_by])
         part = f", {plan.partition_key} AS {PART_COLUMN}" if plan.partition_key else ""
         rows = self.engine.run(
@@ -472,13 +476,8 @@ class _Run:
 
     def cleanup(self) -> None:
         self.parts.close()
-        for name in (
-            "lx_typed",
-            "lx_row_problems",
-            "lx_erased",
-            SEEN_TABLE,
-            *(ref_table_name(c) for c in self.references),
-        ):
+        self.seen.drop()
+        for name in ("lx_typed", "lx_row_problems", "lx_erased", *(ref_table_name(c) for c in self.references)):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
 
 
