@@ -1,7 +1,7 @@
 """Regenerate the docs that are made from code: the data contract and the settings reference.
 
-    python scripts/gen_docs.py          # write them
-    python scripts/gen_docs.py --check  # exit 1 if they are stale (the test suite does this)
+python scripts/gen_docs.py          # write them
+python scripts/gen_docs.py --check  # exit 1 if they are stale (the test suite does this)
 """
 
 from __future__ import annotations
