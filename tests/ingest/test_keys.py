@@ -59,10 +59,10 @@ def test_every_repeat_of_a_key_is_found_wherever_the_chunks_fall(keys: list[str]
     assert found == expected
 
 
-def _published(folder: Path, ids: list[str], *, statistics: bool) -> Path:
+def _published(folder: Path, ids: list[str], *, statistics: bool) -> str:
     folder.mkdir(parents=True)
     pq.write_table(pa.table({"txn_id": ids}), folder / "part-00000.parquet", write_statistics=statistics)
-    return folder
+    return str(folder / "**" / "*.parquet")
 
 
 def _seen(engine: DuckDBEngine) -> int:

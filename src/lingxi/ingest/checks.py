@@ -46,6 +46,11 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def key_cast(table: Table, name: str, qualifier: str = "") -> str:
+    """A key column as its contract type: a code key is an ENUM in `lx_typed` but text in the lake."""
+    return f"CAST({qualifier}{ident(name)} AS {table.column(name).sql_type})"
+
+
 def ref_table_name(column: Column) -> str:
     assert column.reference is not None
     table, key = column.reference
@@ -226,8 +231,7 @@ def build_check_plan(
     # A key or reference that could not be read is NULL here, and already a column problem.
     key_ok = " AND ".join(f"t.{ident(k)} IS NOT NULL" for k in table.key)
     key_cols = ", ".join(f"t.{ident(k)}" for k in table.key)
-    # hashed as the SEEN_TABLE types them (a code key is an ENUM here, text there)
-    key_hash = "hash(" + ", ".join(f"CAST(t.{ident(k)} AS {table.column(k).sql_type})" for k in table.key) + ")"
+    key_hash = "hash(" + ", ".join(key_cast(table, k, "t.") for k in table.key) + ")"  # as SEEN_TABLE has them
     on_d = " AND ".join(f"d.{ident(k)} = t.{ident(k)}" for k in table.key)
     on_s = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
     # Duplicates through an aggregate, not a window: a window would carry (and sort) every column.
@@ -257,7 +261,7 @@ def build_check_plan(
         parts.append(f"SELECT __row, {literal('|'.join(group))}, 'missing_identity' FROM lx_typed WHERE {none_set}")
     good = "__problems IS NULL AND __row NOT IN (SELECT __row FROM lx_row_problems)"
     key_hashes_sql = f"SELECT {key_hash} AS h FROM lx_typed t WHERE {key_ok}"
-    first_key = f"CAST(t.{ident(table.key[0])} AS {table.column(table.key[0]).sql_type})"
+    first_key = key_cast(table, table.key[0], "t.")
     return CheckPlan(
         typed_sql,
         key_hashes_sql,

@@ -16,15 +16,12 @@ transactions appended after a year of them need not read the year's keys at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.ingest.checks import KNOWN_KEYS, REPEATED_KEYS, SEEN_TABLE, CheckPlan, ident, literal
+from lingxi.ingest.checks import KNOWN_KEYS, REPEATED_KEYS, SEEN_TABLE, CheckPlan, ident, key_cast, literal
 from lingxi.schema.types import Table
 
 # One-row tables (low, high) of the first key column, kept in DuckDB so values compare as DuckDB
@@ -47,17 +44,17 @@ class SeenKeys:
         self.engine, self.table = engine, table
         self.published: list[str] = []  # Parquet globs of published keys not read into SEEN_TABLE yet
         self.key_type = table.column(table.key[0]).sql_type
-        self.first_key = f"CAST({ident(table.key[0])} AS {self.key_type})"
+        self.first_key = key_cast(table, table.key[0])
 
-    def start(self, published: Sequence[Path]) -> None:
-        """An empty SEEN_TABLE; `published` folders are read into it when a chunk's keys could be there."""
+    def start(self, published: list[str]) -> None:
+        """An empty SEEN_TABLE; the `published` Parquet globs are read into it when a chunk's keys could be there."""
         keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
         self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)")
         self.engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT NULL::{self.key_type} AS low, "
             f"NULL::{self.key_type} AS high"
         )
-        self.published = [str(p / "**" / "*.parquet") for p in published]
+        self.published = list(published)
         if not self.published:
             return
         files = ", ".join(literal(g) for g in self.published)
@@ -92,7 +89,7 @@ class SeenKeys:
 
     def _read_published(self) -> None:
         cols = ", ".join(ident(k) for k in self.table.key)
-        typed = ", ".join(f"CAST({ident(k)} AS {self.table.column(k).sql_type})" for k in self.table.key)
+        typed = ", ".join(key_cast(self.table, k) for k in self.table.key)
         files = ", ".join(literal(g) for g in self.published)
         self.engine.execute(
             f"INSERT INTO {SEEN_TABLE} SELECT {cols}, hash({typed}), 'loaded' "

@@ -252,7 +252,7 @@ class _Run:
         with self.lake.store.connect() as conn:
             self.erased_refs = set(conn.execute(select(Erasure.subject_ref)).scalars())
         snapshot = self.lake.snapshot(self.table.name)
-        self.seen.start(snapshot.paths if self.table.mode == "append" and snapshot is not None else [])
+        self.seen.start(snapshot.parquet_globs if self.table.mode == "append" and snapshot is not None else [])
 
     def prepare_references(self, present: list[str]) -> None:
         """Key sets of the referenced tables, for the reference columns this input has."""
@@ -267,7 +267,7 @@ class _Run:
                     f"`{self.table.name}.{column.name}` refers to `{ref_table}`, which is not loaded yet",
                     hint=f"load `{ref_table}` first, or pass --no-check-references",
                 )
-            files = ", ".join(literal(str(p / "**" / "*.parquet")) for p in snapshot.paths)
+            files = ", ".join(literal(g) for g in snapshot.parquet_globs)
             self.engine.execute(
                 f"CREATE OR REPLACE TEMP TABLE {ref_table_name(column)} AS SELECT DISTINCT {ident(ref_key)} "
                 f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"

@@ -88,9 +88,10 @@ class PartWriter:
             columns.append(column)
         # Parquet records string values whatever the Arrow type was; without the Arrow schema in the
         # file (which would say "dictionary"), readers see exactly the contract's types.
+        schema = pa.schema(fields)
         with pq.ParquetWriter(
             path,
-            pa.schema(fields),
+            schema,
             store_schema=False,
             compression="zstd",
             use_dictionary=self.dictionary_columns,
@@ -98,7 +99,7 @@ class PartWriter:
             store_decimal_as_integer=True,
             sorting_columns=self.sorting,
         ) as writer:
-            writer.write_table(pa.Table.from_arrays(columns, schema=pa.schema(fields)), row_group_size=ROW_GROUP_ROWS)
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP_ROWS)
             writer.add_key_value_metadata(self.schema.metadata)
 
     def wait(self) -> None:

@@ -46,6 +46,11 @@ class Snapshot:
     created_at: datetime
     contract_version: int
 
+    @property
+    def parquet_globs(self) -> list[str]:
+        """A glob per folder of the version, for DuckDB's `read_parquet` (Hive partitions below)."""
+        return [str(p / "**" / "*.parquet") for p in self.paths]
+
 
 class Lake:
     """The lake under `root`, with its pointers kept in the operational store `store`."""
