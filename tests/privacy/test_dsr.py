@@ -14,6 +14,7 @@ import sqlalchemy
 from sqlalchemy import MetaData, insert, select, text
 
 from lingxi.auth.audit import Who
+from lingxi.auth.tables import User, UserCustomer
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import SpecError
 from lingxi.ingest.load import LoadOptions, load
@@ -22,7 +23,6 @@ from lingxi.privacy.identifiers import keyed_hash
 from lingxi.privacy.tables import ERASED_PREFIX, subject_ref
 from lingxi.schema import TABLES
 from lingxi.store import Lake
-from lingxi.store.tables import User, UserCustomer
 
 from .. import factories
 from .test_consent import KEY, load_bank, make_bank

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lingxi.auth.errors import AccountError, AuthenticationFailed, PasswordRejected, PermissionDenied
 from lingxi.errors import ConfigError, InputError, LingxiError, NotFound, SpecError
 from lingxi.privacy.consent import IdempotencyConflict
-from lingxi.privacy.masking import redact_identifiers
+from lingxi.redaction import redact_identifiers
 
 log = logging.getLogger("lingxi.api")
 

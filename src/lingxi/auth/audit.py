@@ -28,8 +28,8 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
-from lingxi.privacy.masking import redact_identifiers
-from lingxi.store.tables import AuditEntry, AuditHead
+from lingxi.auth.tables import AuditEntry, AuditHead
+from lingxi.redaction import redact_identifiers
 
 GENESIS_HASH = "0" * 64
 

@@ -32,6 +32,7 @@ from lingxi.auth.errors import AccountError, AuthenticationFailed, PermissionDen
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy, burn_verify_time, hash_password, needs_rehash
 from lingxi.auth.passwords import verify_password as _verify
 from lingxi.auth.scope import Principal
+from lingxi.auth.tables import User, UserSession
 from lingxi.auth.tokens import IssuedToken, TokenInfo, issue_token, list_tokens, revoke_token, validate_token
 from lingxi.auth.users import (
     ACTIVE,
@@ -47,7 +48,6 @@ from lingxi.auth.users import (
     reset_password,
     utcnow,
 )
-from lingxi.store.tables import User, UserSession
 
 __all__ = [
     "IssuedToken",

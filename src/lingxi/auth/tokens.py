@@ -23,9 +23,9 @@ from lingxi.auth.errors import AccountError, SessionExpired
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.auth.roles import parse_permissions, permissions_of
 from lingxi.auth.scope import Principal
+from lingxi.auth.tables import ApiToken, User
 from lingxi.auth.users import ACTIVE, Actor, actor_columns, load_user, principal_of, utcnow
 from lingxi.errors import NotFound
-from lingxi.store.tables import ApiToken, User
 
 TOKEN_PREFIX = "lxt_"
 

@@ -20,8 +20,8 @@ from lingxi.auth.errors import AccountError
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy, check_password_policy, hash_password
 from lingxi.auth.roles import BRANCH_ROLES, Permission, Role, parse_role, permissions_of
 from lingxi.auth.scope import Principal
+from lingxi.auth.tables import ApiToken, User, UserCustomer, UserSession
 from lingxi.errors import NotFound
-from lingxi.store.tables import ApiToken, User, UserCustomer, UserSession
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 ACTIVE, DISABLED = "active", "disabled"

@@ -36,8 +36,8 @@ from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import LingxiError, SpecError
-from lingxi.privacy.masking import redact_identifiers
 from lingxi.privacy.tables import ConsentEventRow, Erasure, audit_target, subject_ref
+from lingxi.redaction import redact_identifiers
 from lingxi.store.lake import Lake
 
 Purpose = Literal["marketing", "personalisation", "third_party_sharing"]

@@ -24,7 +24,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,32 +32,29 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlglot import exp
 
 from lingxi.auth import audit
-from lingxi.auth.audit import Action, AuditQuery, Who
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.auth.audit import Action, Who
+from lingxi.capability import Subject
+from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import StoreError
-from lingxi.privacy import consent
-from lingxi.privacy.identifiers import keyed_hash
+from lingxi.privacy import holdings
 from lingxi.privacy.tables import (
+    CONSENT_EVIDENCE_RETENTION,
     ERASED_PREFIX,
     ConsentEventRow,
-    Correction,
     DsrRequest,
     Erasure,
-    audit_target,
     subject_ref,
 )
 from lingxi.schema.contract import TABLES
 from lingxi.store.lake import QUARANTINE, Lake, Snapshot
-from lingxi.store.tables import AuditEntry, DatasetVersion, UserCustomer
+from lingxi.store.tables import DatasetVersion
 
 EXPORT_FORMAT = "lingxi.dsr.export/1"
-CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)  # COMPLIANCE.md: consent evidence kept >= 3 years
-#: audit.Action has no data-subject-request action yet; erasure and correction are logged as consent changes
-#: (an erasure does pseudonymise the ledger) until the lead adds one.
+#: The audit action of erasures and corrections (exports are audited as `export`).
 DSR_ACTION = Action.DATA_SUBJECT_REQUEST
 #: Raw identifiers a correction may carry, hashed into the contract column like the loader does.
 HASHED_INPUTS = {"phone": ("phone_hash", "hash_phone"), "id_no": ("id_no_hash", "hash_id_no")}
@@ -153,16 +150,7 @@ def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
 # --- reading a customer's lake rows -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Subject:
-    """A customer and the identifiers that point at them in the lake (found before anything is erased)."""
-
-    customer_id: str
-    identifiers: frozenset[str]  # customer id, phone and ID-number hashes, identity values
-    devices: frozenset[str]  # device ids: anonymous events on them are the customer's too
-
-
-def find_subject(lake: Lake, engine: DuckDBEngine, customer_id: str) -> Subject:
+def find_subject(lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: str = "") -> Subject:
     """The customer's identifiers from the `customers` and `identities` datasets (empty if not loaded)."""
     found, devices = {customer_id}, set()
     for row in _lake_rows(lake, engine, Subject(customer_id, frozenset(), frozenset()), ["customers", "identities"]):
@@ -171,20 +159,22 @@ def find_subject(lake: Lake, engine: DuckDBEngine, customer_id: str) -> Subject:
                 found.add(str(row[name]))
         if row.get("id_type") == "device_id":
             devices.add(str(row["id_value"]))
-    return Subject(customer_id, frozenset(found), frozenset(devices))
+    ref = subject_ref(customer_id, hash_key) if hash_key else ""
+    return Subject(customer_id, frozenset(found), frozenset(devices), ref, hash_key)
 
 
-def _lake_rows(lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
+def _lake_rows(lake: Lake, engine: AnalyticEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
     return [r for rows in lake_records(lake, engine, who, only).values() for r in rows]
 
 
 def lake_records(
-    lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None
+    lake: Lake, engine: AnalyticEngine, who: Subject, only: list[str] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every published dataset's rows about the customer, by dataset (DuckDB over the current snapshot)."""
+    """Every published dataset's rows about the customer, by dataset (over the current snapshot)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name in lake.register(engine, only):
-        columns = set(engine.run(f'SELECT * FROM "{name}" LIMIT 0', label=f"columns of {name}").column_names)
+        table = exp.to_identifier(name, quoted=True)
+        columns = set(engine.run(exp.select("*").from_(table).limit(0), label=f"columns of {name}").column_names)
         if "customer_id" not in columns:
             continue
         condition: exp.Condition = exp.column("customer_id").eq(exp.Literal.string(who.customer_id))
@@ -192,37 +182,38 @@ def lake_records(
             for col in sorted({"anonymous_id", "device_id"} & columns):
                 linked = exp.column(col).isin(*(exp.Literal.string(d) for d in sorted(who.devices)))
                 condition = exp.or_(condition, exp.and_(exp.column("customer_id").is_(exp.null()), linked))
-        query = exp.select("*").from_(exp.to_identifier(name, quoted=True)).where(condition)
+        query = exp.select("*").from_(table).where(condition)
         out[name] = [_jsonable(r) for r in engine.run(query, label=f"{name} rows of a customer").to_pylist()]
     return out
+
+
+def _count(part: Any) -> Any:
+    """What a receipt records of an export's part: row counts, never values."""
+    if isinstance(part, dict):
+        return {k: _count(v) for k, v in part.items()}
+    return len(part) if isinstance(part, list) else 1
 
 
 # --- export --------------------------------------------------------------------------------------------------
 
 
 def export_customer(
-    lake: Lake, engine: DuckDBEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
+    lake: Lake, engine: AnalyticEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
 ) -> tuple[dict[str, Any], Receipt]:
     """Everything Lingxi holds on a customer as one JSON-ready document (R15, R16), and the request's receipt.
 
-    The document carries each lake column's description, PI class and purpose, so it can be read and
+    The lake part covers every published dataset; the operational part every holding the capabilities
+    declare (lingxi.privacy.holdings), which refuses to run while some customer data is undeclared. The
+    document carries each lake column's description, PI class and purpose, so it can be read and
     re-imported without Lingxi's source (portability).
     """
     requested_at = _now(now)
-    who = find_subject(lake, engine, customer_id)
+    who = find_subject(lake, engine, customer_id, hash_key)
     lake_part = lake_records(lake, engine, who)
     store = lake.store
-    state = consent.current_consent(store, customer_id)
-    targets = [customer_id, audit_target(customer_id, hash_key)]
-    entries = sorted(
-        (e for t in targets for e in audit.search(store, AuditQuery(target=t, limit=1000))), key=lambda e: e.seq
-    )
-    with store.connect() as conn:
-        books = conn.execute(select(UserCustomer.user_id).where(UserCustomer.customer_id == customer_id)).all()
-        fixes = conn.execute(select(Correction).where(Correction.customer_id == customer_id)).all()
-    ref = subject_ref(customer_id, hash_key)
-    request_id = _open_request(store, "export", ref, actor, requested_at)
-    events = [_jsonable(vars(e)) for e in consent.history(store, customer_id)]
+    holdings.check_declared(store, lake_part)
+    store_part = _jsonable(holdings.export_store(store, who))
+    request_id = _open_request(store, "export", who.ref, actor, requested_at)
     document = {
         "format": EXPORT_FORMAT,
         "request_id": request_id,
@@ -230,33 +221,11 @@ def export_customer(
         "customer_id": customer_id,
         "lake": lake_part,
         "fields": {name: _field_notes(name) for name in lake_part},
-        "consent": {
-            "events": events,
-            "current": [_jsonable(vars(e)) for e in state.latest],
-        },
-        "audit": [_jsonable(e.as_dict()) for e in entries],
-        "operational": {
-            "lx_user_customer": [{"user_id": b.user_id} for b in books],
-            "lx_correction": [
-                {k: _jsonable(getattr(f, k)) for k in ("dataset", "column", "value", "status", "created_at")}
-                for f in fixes
-            ],
-        },
+        **store_part,
     }
     counts = {name: len(rows) for name, rows in lake_part.items()}
-    receipt = Receipt(
-        request_id,
-        "export",
-        ref,
-        actor.actor,
-        requested_at,
-        {
-            "lake": counts,
-            "consent_ledger": len(events),
-            "audit": len(entries),
-            "operational": len(books) + len(fixes),
-        },
-    )
+    stores = {"lake": counts, **{section: _count(part) for section, part in store_part.items()}}
+    receipt = Receipt(request_id, "export", who.ref, actor.actor, requested_at, stores)
     return document, _close_request(store, receipt, action=Action.EXPORT, detail=f"{sum(counts.values())} lake rows")
 
 
@@ -377,7 +346,7 @@ def _scrub_quarantine(lake: Lake, who: Subject) -> dict[str, int]:
 
 def erase_customer(
     lake: Lake,
-    engine: DuckDBEngine,
+    engine: AnalyticEngine,
     customer_id: str,
     *,
     actor: Who,
@@ -388,32 +357,19 @@ def erase_customer(
     """Erase a customer from every store (R18) and return the receipt; see the table in the module docstring.
 
     The operational store goes first, in one transaction: the tombstone (so no import brings the customer
-    back while the lake is rewritten), the ledger pseudonymised, other rows deleted. Then each lake dataset
-    is republished without the customer, and superseded folders holding their rows are removed (a query
-    that resolved an older version before the erasure and opens its files afterwards fails and must be
-    retried). Running it again after a crash finishes the job.
+    back while the lake is rewritten), then each declared holding (deleted, pseudonymised or retained, as
+    its capability declares). Then each lake dataset is republished without the customer, and superseded
+    folders holding their rows are removed (a query that resolved an older version before the erasure and
+    opens its files afterwards fails and must be retried). Running it again after a crash finishes the job.
     """
     at, store = _now(now), lake.store
-    ref = subject_ref(customer_id, hash_key)
-    who = find_subject(lake, engine, customer_id)
-    request_id = _open_request(store, "deletion", ref, actor, at)
+    who = find_subject(lake, engine, customer_id, hash_key)
+    holdings.check_declared(store, lake_records(lake, engine, who))
+    request_id = _open_request(store, "deletion", who.ref, actor, at)
     with store.begin() as conn:
-        if conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == ref)).first() is None:
-            conn.execute(insert(Erasure).values(subject_ref=ref, request_id=request_id, erased_at=at))
-        keys = conn.execute(
-            select(ConsentEventRow.seq, ConsentEventRow.idempotency_key).where(
-                ConsentEventRow.customer_id == customer_id
-            )
-        ).all()
-        for seq, key in keys:  # the app's key may embed the customer id, so it is hashed too
-            conn.execute(
-                update(ConsentEventRow)
-                .where(ConsentEventRow.seq == seq)
-                .values(customer_id=ERASED_PREFIX + ref, idempotency_key=ERASED_PREFIX + keyed_hash(key, hash_key))
-            )
-        books = conn.execute(delete(UserCustomer).where(UserCustomer.customer_id == customer_id)).rowcount
-        fixes = conn.execute(delete(Correction).where(Correction.customer_id == customer_id)).rowcount
-        by_raw_id = conn.execute(select(func.count()).where(AuditEntry.target == customer_id)).scalar_one()
+        if conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == who.ref)).first() is None:
+            conn.execute(insert(Erasure).values(subject_ref=who.ref, request_id=request_id, erased_at=at))
+        store_done = holdings.erase_store(conn, who, at)
     lake_done: dict[str, Any] = {}
     for snap in lake.snapshots():
         version, files = rewrite_dataset(lake, snap, _without(who))
@@ -435,15 +391,10 @@ def erase_customer(
     stores = {
         "lake": lake_done,
         "quarantine": _scrub_quarantine(lake, who),
-        "consent_ledger": {
-            "events_pseudonymised": len(keys),
-            "evidence_kept_until": (at + CONSENT_EVIDENCE_RETENTION).date().isoformat(),
-        },
-        "operational": {"lx_user_customer": books, "lx_correction": fixes},
-        "audit": {"entries_naming_raw_id": by_raw_id, "kept": "append-only, retained as legally required logs"},
-        "tombstone": {"lx_erasure": ref},
+        **store_done,
+        "tombstone": {"lx_erasure": who.ref},
     }
-    receipt = Receipt(request_id, "deletion", ref, actor.actor, _now(now), stores)
+    receipt = Receipt(request_id, "deletion", who.ref, actor.actor, _now(now), stores)
     return _close_request(store, receipt, action=DSR_ACTION, detail=f"{len(lake_done)} datasets rewritten")
 
 

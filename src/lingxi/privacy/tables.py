@@ -15,7 +15,7 @@ nobody else can reverse it (customer numbers are short enough to enumerate, so a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
@@ -26,6 +26,8 @@ from lingxi.store.tables import Base
 
 #: Prefix of the customer id of a pseudonymised ledger row; the triggers of migration 0003 test it.
 ERASED_PREFIX = "erased:"
+#: How long pseudonymised consent evidence is kept after an erasure (COMPLIANCE.md: at least 3 years).
+CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)
 
 
 def subject_ref(customer_id: str, hash_key: str) -> str:

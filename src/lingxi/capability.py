@@ -1,0 +1,136 @@
+"""What a capability declares about itself, in one place of its own folder (`<capability>/capability.py`).
+
+Lingxi grows by capabilities (identity, tags, segments, models, ...). Each one declares here what the rest
+of the platform must know about it, so that nothing central is edited when one is added:
+
+- its **pipeline stages**, with the stages they follow (`lingxi pipeline run` orders them);
+- its **permissions** and the roles granted each by default (the authorisation matrix);
+- its **audit actions** (the audit log accepts and lists them);
+- its **navigation entries** and their labels in zh-CN and English (the console);
+- its **ORM tables** (they reach Alembic's `migrations/env.py` through the registry);
+- **where it keeps customer data** — operational tables and lake datasets — and how each is exported and
+  erased (data-subject requests act on every declaration, and refuse to run while a table holding a
+  `customer_id` is declared by nobody).
+
+Routes, pages and CLI commands stay in the faces and are found by convention: `api/routes/<name>.py`,
+`web/<name>.py`, `cli/<name>.py` inside Lingxi, and `api.py`, `web.py`, `cli.py` inside a capability
+package that lives outside it (a bank's own plug-in). The registry (lingxi.registry) finds the
+declarations. This module is at the base of the layers: it imports nothing of Lingxi's upper layers, so
+every layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine, Table
+
+Section = Literal["work", "build", "govern"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the daily pipeline. `run` takes the pipeline context and returns a one-line summary."""
+
+    name: str
+    description: str
+    run: Callable[[Any], str]
+    after: tuple[str, ...] = ()  # stages that must run first (when they are part of the run)
+
+
+@dataclass(frozen=True)
+class PermissionGrant:
+    """A permission the capability adds, and the roles that hold it by default (role names of lingxi.auth)."""
+
+    name: str  # "<capability>:<verb>", e.g. "segments:write"
+    description: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A console navigation entry; `key` is a catalogue key (a plug-in adds its text with `Capability.messages`)."""
+
+    key: str
+    href: str
+    section: Section
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A customer and what points at them, found before anything is erased (data-subject requests)."""
+
+    customer_id: str
+    identifiers: frozenset[str] = frozenset()  # the customer id, identifier hashes, identity values
+    devices: frozenset[str] = frozenset()  # device ids: anonymous rows on them are the customer's too
+    ref: str = ""  # the keyed pseudonymous reference (lingxi.privacy.tables.subject_ref)
+    hash_key: str = ""
+
+
+StoreExport = Callable[["Engine", Subject], Any]  # the part of the export document; read-only
+StoreErase = Callable[["Connection", Subject, datetime], Any]  # the receipt's part; in the erasure's transaction
+
+
+@dataclass(frozen=True)
+class StoreHolding:
+    """An operational-store table that holds customer rows, and what a data-subject request does to it.
+
+    - `delete` (the default): its rows are exported under `operational.<table>` and deleted on erasure;
+    - `custom`: the capability's own `export` and `eraser` (the consent ledger is pseudonymised, not deleted);
+    - `retain`: exported, kept on erasure for the legal reason given in `why` (the audit log).
+    A custom or retained holding's export goes in the document under `section`, its eraser's result in the
+    receipt under `receipt_key`.
+    """
+
+    table: str
+    customer_column: str = "customer_id"
+    erase: Literal["delete", "custom", "retain"] = "delete"
+    why: str = ""
+    export: StoreExport | None = None
+    eraser: StoreErase | None = None
+    section: str = "operational"
+    receipt_key: str = "operational"
+
+
+@dataclass(frozen=True)
+class LakeHolding:
+    """A lake dataset that holds customer rows: exported, and republished without them on erasure.
+
+    `dataset` is a dataset name, or `*contract*` for every table of the bank data contract.
+    """
+
+    dataset: str
+    customer_column: str = "customer_id"
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Everything the platform must know about a capability; see the module docstring."""
+
+    name: str  # the folder name: `segments`
+    description: str
+    stages: tuple[Stage, ...] = ()
+    permissions: tuple[PermissionGrant, ...] = ()
+    audit_actions: tuple[str, ...] = ()
+    nav: tuple[NavEntry, ...] = ()
+    messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # catalogue key -> language -> text
+    tables: tuple[Table, ...] = ()
+    store_holdings: tuple[StoreHolding, ...] = ()
+    lake_holdings: tuple[LakeHolding, ...] = ()
+    package: str = ""  # filled in by the registry: the capability's import path
+
+
+def tables_of(*models: type) -> tuple[Table, ...]:
+    """The Table of each ORM class, for `Capability.tables`."""
+    found: list[Table] = []
+    for model in models:
+        table = getattr(model, "__table__", None)
+        if table is None:
+            raise TypeError(f"{model.__name__} is not an ORM table class")
+        found.append(table)
+    return tuple(found)

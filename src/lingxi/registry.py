@@ -1,0 +1,181 @@
+"""Finding the capabilities: every `lingxi/<folder>/capability.py`, plus plug-ins from outside Lingxi.
+
+A capability is found, never listed: the registry imports `lingxi.<folder>.capability` for each folder of
+the package that has one, then each package named in `LINGXI_CAPABILITIES` (comma-separated import paths,
+for a bank's own capability or a test fixture) and each entry point of the group `lingxi.capabilities`.
+Each such module defines `CAPABILITY`, a lingxi.capability.Capability. The app, the CLI, the pipeline, the
+authorisation matrix, the audit log and data-subject requests read the declarations from here.
+
+Importing is dynamic (importlib) on purpose: this module is at the base of the layers and must not import
+the capabilities above it statically; the architecture test checks the static imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pkgutil
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import cache
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from lingxi.capability import Capability, LakeHolding, NavEntry, PermissionGrant, Stage, StoreHolding
+from lingxi.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData, Table
+
+ENV_VAR = "LINGXI_CAPABILITIES"
+ENTRY_POINT_GROUP = "lingxi.capabilities"
+_ROOT = "lingxi"
+
+
+def _load(package: str) -> Capability:
+    module_name = f"{package}.capability"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if e.name not in {package, module_name}:
+            raise
+        raise ConfigError(
+            f"capability package `{package}` has no `capability.py`",
+            hint=f"check {ENV_VAR} and the `{ENTRY_POINT_GROUP}` entry points",
+        ) from e
+    declared = getattr(module, "CAPABILITY", None)
+    if not isinstance(declared, Capability):
+        raise ConfigError(f"`{module_name}` must define CAPABILITY = Capability(...)")
+    return replace(declared, package=package)
+
+
+def _builtin_packages() -> list[str]:
+    root = importlib.import_module(_ROOT)
+    found = []
+    for info in pkgutil.iter_modules(root.__path__):
+        if info.ispkg and importlib.util.find_spec(f"{_ROOT}.{info.name}.capability") is not None:
+            found.append(f"{_ROOT}.{info.name}")
+    return sorted(found)
+
+
+def _plugin_packages() -> list[str]:
+    named = [p.strip() for p in os.environ.get(ENV_VAR, "").split(",") if p.strip()]
+    named += [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    return list(dict.fromkeys(named))
+
+
+@cache
+def _discover(plugins: tuple[str, ...]) -> tuple[Capability, ...]:
+    found = [_load(p) for p in [*_builtin_packages(), *plugins]]
+    names = [c.name for c in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"capability name(s) declared twice: {', '.join(twice)}")
+    return tuple(found)
+
+
+def capabilities() -> tuple[Capability, ...]:
+    """Every capability: Lingxi's own (by folder name), then plug-ins in the order they are named."""
+    return _discover(tuple(_plugin_packages()))
+
+
+def is_plugin(capability: Capability) -> bool:
+    """Whether the capability lives outside the `lingxi` package (its faces then live in its own package)."""
+    return not capability.package.startswith(f"{_ROOT}.")
+
+
+def face_modules(face: str) -> Iterator[ModuleType]:
+    """The modules of a face that capabilities contribute: `lingxi.<face>.*` and plug-ins' `<package>.<leaf>`.
+
+    `face` is `api.routes`, `web` or `cli`; a module of the face counts when it defines the face's hook
+    (`router` for api.routes and web, `register` for cli), so helpers (web/render.py) are skipped.
+    """
+    hook = "register" if face == "cli" else "router"
+    package = importlib.import_module(f"{_ROOT}.{face}")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.ispkg:
+            continue
+        module = importlib.import_module(f"{_ROOT}.{face}.{info.name}")
+        if hasattr(module, hook):
+            yield module
+    leaf = {"api.routes": "api", "web": "web", "cli": "cli"}[face]
+    for capability in capabilities():
+        if is_plugin(capability) and importlib.util.find_spec(f"{capability.package}.{leaf}") is not None:
+            module = importlib.import_module(f"{capability.package}.{leaf}")
+            if hasattr(module, hook):
+                yield module
+
+
+def stages() -> list[Stage]:
+    """Every declared stage, ordered so each runs after the stages it names (ties: declaration order)."""
+    declared = [s for c in capabilities() for s in c.stages]
+    by_name = {s.name: s for s in declared}
+    if len(by_name) != len(declared):
+        raise ConfigError("two capabilities declare a pipeline stage of the same name")
+    ordered: list[Stage] = []
+    visiting: set[str] = set()
+
+    def visit(stage: Stage) -> None:
+        if stage in ordered:
+            return
+        if stage.name in visiting:
+            raise ConfigError(f"pipeline stages wait for each other in a cycle through `{stage.name}`")
+        visiting.add(stage.name)
+        for name in stage.after:
+            if name not in by_name:
+                raise ConfigError(f"stage `{stage.name}` runs after `{name}`, which no capability declares")
+            visit(by_name[name])
+        visiting.discard(stage.name)
+        ordered.append(stage)
+
+    for stage in declared:
+        visit(stage)
+    return ordered
+
+
+def permissions() -> list[PermissionGrant]:
+    """Permissions added by capabilities (the core ones are lingxi.auth.roles.Permission)."""
+    return [p for c in capabilities() for p in c.permissions]
+
+
+def audit_actions() -> list[str]:
+    """Audit actions added by capabilities (the core ones are lingxi.auth.audit.Action)."""
+    return [a for c in capabilities() for a in c.audit_actions]
+
+
+def nav_entries() -> list[NavEntry]:
+    return [n for c in capabilities() for n in c.nav]
+
+
+def messages() -> dict[str, dict[str, str]]:
+    """Console text declared by capabilities (catalogue key -> language -> text)."""
+    return {key: dict(texts) for c in capabilities() for key, texts in c.messages.items()}
+
+
+def tables() -> list[Table]:
+    """Every operational-store table a capability declares."""
+    return [t for c in capabilities() for t in c.tables]
+
+
+def metadata() -> list[MetaData]:
+    """The MetaData objects of the declared tables, for Alembic (`target_metadata` takes a list)."""
+    found: list[MetaData] = []
+    for table in tables():
+        if all(m is not table.metadata for m in found):
+            found.append(table.metadata)
+    return found
+
+
+def store_holdings() -> list[StoreHolding]:
+    return [h for c in capabilities() for h in c.store_holdings]
+
+
+def lake_holdings() -> list[LakeHolding]:
+    return [h for c in capabilities() for h in c.lake_holdings]
+
+
+def reset() -> None:
+    """Forget what was found (tests that change LINGXI_CAPABILITIES)."""
+    _discover.cache_clear()
