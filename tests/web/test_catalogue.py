@@ -8,7 +8,7 @@ from lingxi.auth.roles import Role
 from lingxi.customers.aum import TIERS
 from lingxi.privacy.masking import UnmaskReason
 from lingxi.web.i18n import LANGUAGES, catalogue, translator
-from lingxi.web.nav import SECTIONS
+from lingxi.web.nav import sections
 from lingxi.web.render import TEMPLATES
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*['"]([a-z0-9_.]+)['"]\s*\)""")
@@ -24,7 +24,7 @@ def test_every_key_a_template_or_the_code_uses_exists() -> None:
     used = {m for path in TEMPLATES.glob("*.html") for m in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))}
     used |= {f"role.{r.value}" for r in Role} | {f"tier.{t.code}" for t in TIERS}
     used |= {f"unmask.reason.{r.value}" for r in UnmaskReason}
-    used |= {key for title, items in SECTIONS for key in (title, *(i.key for i in items), *(i.status for i in items))}
+    used |= {key for title, items in sections() for key in (title, *(i.key for i in items), *(i.status for i in items))}
     used |= {"home.scope_all", "home.scope_branch", "home.scope_book", "nav.no_permission", "error.403", "error.404"}
     assert not sorted(used - set(catalogue()))
 

@@ -1,7 +1,9 @@
 """The FastAPI application: the JSON API under /api/v1 (its OpenAPI document is the contract) and the console.
 
 `create_app` wires the operational store, the lake reader (one DuckDB engine for the app, a cursor per
-thread), the error shape, security headers and the routes. Every route declares who may call it with
+thread), the error shape, security headers and the routes. Routes and pages are found, not listed: every
+module of `lingxi.api.routes` and of `lingxi.web` that defines a `router`, and a plug-in capability's own
+`api` and `web` modules (lingxi.registry.face_modules). Every route declares who may call it with
 `lingxi.api.deps.requires` or `public`; tests/api/test_matrix.py fails when a route is added without
 being in the authorisation matrix.
 """
@@ -17,9 +19,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from lingxi import __version__
+from lingxi import __version__, registry
 from lingxi.api import errors
-from lingxi.api.routes import audit, auth, consent, customers, dashboard, dsr, privacy, system
+from lingxi.api.schemas import ErrorPublic
 from lingxi.api.state import AppState
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.config import Settings
@@ -39,8 +41,6 @@ def create_app(
     settings: Settings, *, policy: AuthPolicy = DEFAULT_POLICY, secure_cookies: bool | None = None
 ) -> FastAPI:
     """The app for `settings`. `secure_cookies` None: Secure cookies unless on plain HTTP to a loopback address."""
-    from lingxi.web import pages, privacy_pages  # the console (web/ imports api/, not the other way round)
-
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
     engine = DuckDBEngine(memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
@@ -62,15 +62,14 @@ def create_app(
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=lifespan,
-        responses={code: {"model": _error_model(), "description": text} for code, text in ERROR_RESPONSES.items()},
+        responses={code: {"model": ErrorPublic, "description": text} for code, text in ERROR_RESPONSES.items()},
     )
     app.state.lingxi = state
     errors.install(app)
     app.middleware("http")(security_headers)
-    for module in (system, auth, customers, consent, dsr, privacy, dashboard, audit):
-        app.include_router(module.router)
-    app.include_router(pages.router)
-    app.include_router(privacy_pages.router)
+    for face in ("api.routes", "web"):
+        for module in registry.face_modules(face):
+            app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -82,12 +81,6 @@ ERROR_RESPONSES = {
     415: "The body is not JSON.",
     422: "The request is invalid.",
 }
-
-
-def _error_model() -> type:
-    from lingxi.api.schemas import ErrorPublic
-
-    return ErrorPublic
 
 
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

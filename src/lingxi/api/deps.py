@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.state import app_state
+from lingxi.api.state import AppState, app_state
 from lingxi.auth import audit
 from lingxi.auth.errors import AuthenticationFailed
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
-from lingxi.auth.service import SessionInfo, check_csrf, validate_session, validate_token
+from lingxi.auth.service import NewSession, SessionInfo, check_csrf, validate_session, validate_token
 
 SESSION_COOKIE = "lx_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -120,3 +120,16 @@ def current_auth(request: Request) -> Auth | None:
     """The Auth resolved earlier in this request by `requires`, if any."""
     auth: Auth | None = getattr(request.state, "auth", None)
     return auth
+
+
+def set_session_cookie(response: Response, request: Request, state: AppState, new: NewSession) -> None:
+    """The session cookie, expiring with the session's absolute limit."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        new.secret,
+        max_age=int(state.policy.session_absolute.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=state.cookie_secure(request),
+    )

@@ -23,6 +23,7 @@ from lingxi.auth.errors import AccountError, AuthenticationFailed, PasswordRejec
 from lingxi.errors import ConfigError, InputError, LingxiError, NotFound, SpecError
 from lingxi.privacy.consent import IdempotencyConflict
 from lingxi.redaction import redact_identifiers
+from lingxi.web.render import error_page
 
 log = logging.getLogger("lingxi.api")
 
@@ -65,8 +66,6 @@ def respond(request: Request, status: int, error: str, errors: Sequence[Any] = (
     if wants_html(request):
         if status == 401:
             return RedirectResponse("/login", status_code=303)
-        from lingxi.web.pages import error_page  # the console renders its own error page
-
         return error_page(request, status, redact_identifiers(error))
     headers = {"WWW-Authenticate": 'Bearer realm="lingxi"'} if status == 401 else None
     return JSONResponse(error_body(status, error, errors), status_code=status, headers=headers)

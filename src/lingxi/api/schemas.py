@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from lingxi.privacy.masking import UnmaskReason
@@ -31,6 +32,7 @@ StoreTime = Annotated[datetime, AfterValidator(_utc)]
 BankTime = Annotated[datetime, AfterValidator(_bank_local)]
 
 CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+CustomerPath = Annotated[CustomerId, Path(description="The customer number (CIF).")]
 UnmaskField = Literal["name", "address"]  # the lake holds no mobile or ID number, only their hashes
 
 

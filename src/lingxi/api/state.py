@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from lingxi.auth.passwords import AuthPolicy
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
+from lingxi.engine import Engine as AnalyticEngine
+from lingxi.engine import create_engine
 from lingxi.store import Lake
 
 
@@ -22,6 +27,22 @@ class AppState:
     policy: AuthPolicy
     secure_cookies: bool | None  # None: Secure unless served over plain HTTP on a loopback address
 
+    @contextmanager
+    def analytic_engine(self) -> Iterator[AnalyticEngine]:
+        """An analytic engine (LINGXI_ENGINE) for one request's lake work, closed afterwards."""
+        s = self.settings
+        engine = create_engine(
+            s.engine,
+            spark_master=s.spark_master,
+            memory_limit=s.duckdb_memory_limit,
+            threads=s.duckdb_threads,
+            temp_directory=s.data_dir / "tmp",
+        )
+        try:
+            yield engine
+        finally:
+            engine.close()
+
     def cookie_secure(self, request: Request) -> bool:
         if self.secure_cookies is not None:
             return self.secure_cookies
@@ -32,3 +53,6 @@ class AppState:
 def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.lingxi
     return state
+
+
+State = Annotated[AppState, Depends(app_state)]

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from lingxi import registry
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.auth.tables import AuditEntry, AuditHead
@@ -35,7 +36,7 @@ GENESIS_HASH = "0" * 64
 
 
 class Action(StrEnum):
-    """What an audit entry records. New capabilities add their actions here."""
+    """What an audit entry records: the core actions. Capabilities declare theirs (`Capability.audit_actions`)."""
 
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
@@ -51,6 +52,17 @@ class Action(StrEnum):
     TOKEN_CHANGE = "token_change"
     AUDIT_READ = "audit_read"
     DATA_SUBJECT_REQUEST = "data_subject_request"
+
+
+def known_actions() -> list[str]:
+    """Every action an entry may record: the core ones, then those capabilities declare."""
+    return [*(a.value for a in Action), *registry.audit_actions()]
+
+
+def _action(value: Action | str) -> str:
+    if str(value) not in known_actions():
+        raise ValueError(f"unknown audit action `{value}`; declare it in the capability's `audit_actions`")
+    return str(value)
 
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
@@ -152,7 +164,7 @@ def append(
     Returns the entry's sequence number. Raises ValueError for an unknown action or a field name that
     is not an identifier (field names, never field values, are what the log holds).
     """
-    action = Action(action)
+    action = _action(action)
     names = tuple(fields)
     bad = [n for n in names if not _FIELD_NAME.match(n)]
     if bad:
@@ -167,7 +179,7 @@ def append(
         actor=encode_text(who.actor, 128) or "",
         role=encode_text(who.role, 32),
         branch_id=encode_text(who.branch_id, 64),
-        action=action.value,
+        action=action,
         target=encode_text(target, 256),
         fields=list(names),
         reason=encode_text(redact_identifiers(reason) if reason else reason, 512),
@@ -261,7 +273,7 @@ class AuditQuery:
     """Filters for reading the log, newest first. `before_seq` pages backwards."""
 
     actor: str | None = None
-    action: Action | None = None
+    action: Action | str | None = None
     target: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -275,7 +287,7 @@ def search(store: Engine, q: AuditQuery) -> list[Entry]:
     if q.actor is not None:
         stmt = stmt.where(AuditEntry.actor == q.actor)
     if q.action is not None:
-        stmt = stmt.where(AuditEntry.action == Action(q.action).value)
+        stmt = stmt.where(AuditEntry.action == _action(q.action))
     if q.target is not None:
         stmt = stmt.where(AuditEntry.target == q.target)
     if q.since is not None:
@@ -295,3 +307,18 @@ def query(store: Engine, principal: Principal, q: AuditQuery) -> list[Entry]:
     filters = {k: v for k, v in vars(q).items() if v is not None and k != "limit"}
     record(store, Action.AUDIT_READ, principal, detail=json.dumps(filters, default=str, sort_keys=True))
     return found
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the log for a reader, and the sequence number to pass as `before_seq` for the next one."""
+
+    entries: list[Entry]
+    next_before_seq: int | None
+
+
+def read_page(store: Engine, principal: Principal, q: AuditQuery) -> Page:
+    """`query` as the console and the API page through it: newest first, `next_before_seq` while more remain."""
+    entries = query(store, principal, q)
+    more = len(entries) == q.limit and entries[-1].seq > 1
+    return Page(entries, entries[-1].seq if more else None)

@@ -14,6 +14,9 @@ default) and R51/R25 (the audit log is protected from administrators):
 | branch_rm | own branch (or assigned customers), card 6+4 | name, mobile | consent:write, lead:work |
 | auditor | none | none | audit:read |
 
+Capabilities add their own permissions, and the roles that hold each by default, in their declaration
+(lingxi.capability.PermissionGrant); `permissions_of` merges them in, so the table above stays the core.
+
 Nobody holds `pii:unmask:id_no`, `pii:unmask:card_no` or `pii:unmask:address` by default: no workflow
 built so far needs them, and a bank that needs one grants it by editing this table (a reviewed change).
 `admin` manages accounts but reads neither customers nor the audit log (segregation of duties); the
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lingxi import registry
 from lingxi.auth.errors import PermissionDenied
 
 
@@ -91,12 +95,19 @@ def unmask_permission(kind: str) -> Permission:
         raise PermissionDenied(f"`{kind}` is not a field that can be unmasked") from None
 
 
-def permissions_of(role: Role | str) -> frozenset[Permission]:
-    """The permissions `role` holds; an unknown role holds none (fail closed)."""
+def permissions_of(role: Role | str) -> frozenset[str]:
+    """The permissions `role` holds, the core ones and those capabilities grant it; unknown role: none (fail closed)."""
     try:
-        return ROLE_PERMISSIONS[Role(role)]
+        core = ROLE_PERMISSIONS[Role(role)]
     except ValueError:
         return frozenset()
+    granted = {p.name for p in registry.permissions() if str(role) in p.roles}
+    return frozenset({*core, *granted})
+
+
+def known_permissions() -> list[str]:
+    """Every permission: the core ones of `Permission`, then those capabilities declare."""
+    return [*(p.value for p in Permission), *(p.name for p in registry.permissions())]
 
 
 def parse_role(value: str) -> Role:
@@ -108,10 +119,12 @@ def parse_role(value: str) -> Role:
         raise ValueError(f"unknown role `{value}`; roles are: {roles}") from None
 
 
-def parse_permissions(values: list[str] | tuple[str, ...]) -> frozenset[Permission]:
-    """Permission names as Permissions; raises ValueError naming the unknown ones."""
-    unknown = [v for v in values if v not in Permission._value2member_map_]
+def parse_permissions(values: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """Permission names, checked; raises ValueError naming the unknown ones."""
+    known = known_permissions()
+    unknown = [v for v in values if v not in known]
     if unknown:
-        known = ", ".join(p.value for p in Permission)
-        raise ValueError(f"unknown permission(s) {', '.join(f'`{u}`' for u in unknown)}; permissions are: {known}")
-    return frozenset(Permission(v) for v in values)
+        raise ValueError(
+            f"unknown permission(s) {', '.join(f'`{u}`' for u in unknown)}; permissions are: {', '.join(known)}"
+        )
+    return frozenset(Permission(v) if v in Permission._value2member_map_ else v for v in values)

@@ -33,7 +33,7 @@ class Principal:
     username: str
     role: Role
     branch_id: str | None
-    permissions: frozenset[Permission]
+    permissions: frozenset[str]  # Permission values, and those capabilities declare
     assigned_customer_ids: frozenset[str] | None = None  # set: limited to this book
     token_id: str | None = None
     kind: Literal["user", "token"] = field(default="user")

@@ -92,7 +92,7 @@ def issue_token(
         beyond = sorted(wanted - permissions_of(user.role))
         if beyond:
             raise AccountError(
-                f"`{user.username}` ({user.role}) does not hold {', '.join(f'`{p.value}`' for p in beyond)}",
+                f"`{user.username}` ({user.role}) does not hold {', '.join(f'`{p}`' for p in beyond)}",
                 hint="a token's scopes must be a subset of its user's permissions",
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -101,7 +101,7 @@ def issue_token(
             token_hash=_digest(secret),
             user_id=user.id,
             name=name[:128],
-            scopes=sorted(p.value for p in wanted),
+            scopes=sorted(str(p) for p in wanted),
             created_at=at,
             expires_at=at + expires_in,
         )

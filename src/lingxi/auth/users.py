@@ -234,7 +234,7 @@ def principal_of(
     permissions = permissions_of(user.role)
     if scopes is not None:
         granted = set(scopes)
-        permissions = frozenset(p for p in permissions if p.value in granted)
+        permissions = frozenset(p for p in permissions if p in granted)
     book = None
     if user.book_only:
         book = frozenset(s.scalars(select(UserCustomer.customer_id).where(UserCustomer.user_id == user.id)))

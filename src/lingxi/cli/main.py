@@ -7,14 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lingxi import __version__
-from lingxi.cli import audit as audit_cmd
-from lingxi.cli import load as load_cmd
-from lingxi.cli import pipeline as pipeline_cmd
-from lingxi.cli import privacy as privacy_cmd
-from lingxi.cli import sim as sim_cmd
-from lingxi.cli import status as status_cmd
-from lingxi.cli import user as user_cmd
+from lingxi import __version__, registry
 from lingxi.cli.context import STATE, console, friendly_errors, settings
 from lingxi.config import Settings
 
@@ -86,13 +79,10 @@ def serve(
     uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level="info")
 
 
-load_cmd.register(app)
-status_cmd.register(app)
-pipeline_cmd.register(app)
-sim_cmd.register(app)
-user_cmd.register(app)
-audit_cmd.register(app)
-privacy_cmd.register(app)
+# Command groups are found, not listed: every module of lingxi.cli with a `register(app)`, and a plug-in
+# capability's own `cli` module (lingxi.registry.face_modules).
+for _module in registry.face_modules("cli"):
+    _module.register(app)
 
 if __name__ == "__main__":
     app()

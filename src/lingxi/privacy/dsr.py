@@ -86,15 +86,16 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """`value` with dates as ISO text and decimals as text, ready for JSON."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -121,7 +122,7 @@ def _close_request(store: Engine, receipt: Receipt, *, action: Action, detail: s
         conn.execute(
             update(DsrRequest)
             .where(DsrRequest.id == receipt.request_id)
-            .values(status="done", completed_at=receipt.completed_at, receipt=_jsonable(receipt.as_dict()))
+            .values(status="done", completed_at=receipt.completed_at, receipt=jsonable(receipt.as_dict()))
         )
         audit.append(
             conn,
@@ -135,16 +136,24 @@ def _close_request(store: Engine, receipt: Receipt, *, action: Action, detail: s
     return receipt
 
 
+def _receipt(r: Any) -> Receipt:
+    return Receipt(r.id, r.kind, r.subject_ref, r.actor, r.completed_at or r.requested_at, r.receipt.get("stores", {}))
+
+
+def latest_receipts(store: Engine, limit: int = 50) -> list[Receipt]:
+    """The latest requests' receipts, newest first (they name customers only by keyed reference)."""
+    with store.connect() as conn:
+        rows = conn.execute(select(DsrRequest).order_by(DsrRequest.requested_at.desc()).limit(limit)).all()
+    return [_receipt(r) for r in rows]
+
+
 def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
     """The stored receipts of a customer's requests, oldest first (found by reference, so also after erasure)."""
     with store.connect() as conn:
         ref = subject_ref(customer_id, hash_key)
         stmt = select(DsrRequest).where(DsrRequest.subject_ref == ref).order_by(DsrRequest.requested_at)
         rows = conn.execute(stmt).all()
-    return [
-        Receipt(r.id, r.kind, r.subject_ref, r.actor, r.completed_at or r.requested_at, r.receipt.get("stores", {}))
-        for r in rows
-    ]
+    return [_receipt(r) for r in rows]
 
 
 # --- reading a customer's lake rows -------------------------------------------------------------------------
@@ -183,7 +192,7 @@ def lake_records(
                 linked = exp.column(col).isin(*(exp.Literal.string(d) for d in sorted(who.devices)))
                 condition = exp.or_(condition, exp.and_(exp.column("customer_id").is_(exp.null()), linked))
         query = exp.select("*").from_(table).where(condition)
-        out[name] = [_jsonable(r) for r in engine.run(query, label=f"{name} rows of a customer").to_pylist()]
+        out[name] = [jsonable(r) for r in engine.run(query, label=f"{name} rows of a customer").to_pylist()]
     return out
 
 
@@ -212,7 +221,7 @@ def export_customer(
     lake_part = lake_records(lake, engine, who)
     store = lake.store
     holdings.check_declared(store, lake_part)
-    store_part = _jsonable(holdings.export_store(store, who))
+    store_part = jsonable(holdings.export_store(store, who))
     request_id = _open_request(store, "export", who.ref, actor, requested_at)
     document = {
         "format": EXPORT_FORMAT,

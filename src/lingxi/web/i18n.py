@@ -12,6 +12,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+from lingxi import registry
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 LANG_COOKIE = "lx_lang"
@@ -20,9 +22,9 @@ CATALOGUE = Path(__file__).with_name("i18n") / "messages.json"
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
-    """Key -> language -> text."""
+    """Key -> language -> text: the console's catalogue, then the text capabilities declare for themselves."""
     data: dict[str, dict[str, str]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    return data
+    return {**registry.messages(), **data}
 
 
 def language(value: str | None) -> str:

@@ -12,12 +12,10 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires
-from lingxi.api.routes.audit import read_audit
-from lingxi.api.routes.auth import set_session_cookie
+from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie
 from lingxi.api.schemas import CustomerId
 from lingxi.api.state import AppState, app_state
 from lingxi.auth import audit
@@ -55,11 +53,6 @@ def chrome(request: Request, principal: Principal, title: str) -> dict[str, Any]
         "csrf": auth.session.csrf_token if auth and auth.session else "",
         "title": title,
     }
-
-
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The HTML form of the one error shape, for browsers."""
-    return render(request, "error.html", status_code=status, status=status, message=message, title="error.title")
 
 
 @router.get("/login", dependencies=[Depends(public)])
@@ -196,21 +189,23 @@ def audit_page(
     target: str | None = None,
     before_seq: int | None = None,
 ) -> Response:
-    chosen = audit.Action(action) if action and action in audit.Action._value2member_map_ else None
-    page = read_audit(
-        state,
-        principal,
+    actions = audit.known_actions()
+    chosen = action if action in actions else None
+    q = audit.AuditQuery(
         actor=(actor or "")[:128] or None,
         action=chosen,
         target=(target or "")[:256] or None,
         before_seq=before_seq if before_seq and before_seq > 0 else None,
+        limit=50,
     )
-    filters = {"actor": actor or "", "action": chosen.value if chosen else "", "target": target or ""}
+    found = audit.read_page(state.store, principal, q)
+    page = {"data": found.entries, "next_before_seq": found.next_before_seq}
+    filters = {"actor": actor or "", "action": chosen or "", "target": target or ""}
     return render(
         request,
         "audit.html",
         **chrome(request, principal, "audit.title"),
         page=page,
         filters=filters,
-        actions=[a.value for a in audit.Action],
+        actions=actions,
     )

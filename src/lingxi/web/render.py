@@ -88,3 +88,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
         t=translator(lang), lang=lang, version=__version__, path=request.url.path, **context
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The HTML form of the one error shape, for browsers."""
+    return render(request, "error.html", status_code=status, status=status, message=message, title="error.title")

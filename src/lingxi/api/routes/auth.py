@@ -13,26 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires
+from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie
 from lingxi.api.schemas import LoggedOut, LoginRequest, Me
 from lingxi.api.state import AppState, app_state
 from lingxi.auth.scope import Principal
-from lingxi.auth.service import NewSession, authenticate, logout
+from lingxi.auth.service import authenticate, logout
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-def set_session_cookie(response: Response, request: Request, state: AppState, new: NewSession) -> None:
-    """The session cookie, expiring with the session's absolute limit."""
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.secret,
-        max_age=int(state.policy.session_absolute.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=state.cookie_secure(request),
-    )
 
 
 def me_of(principal: Principal, request: Request) -> Me:
@@ -42,7 +29,7 @@ def me_of(principal: Principal, request: Request) -> Me:
         username=principal.username,
         role=principal.role.value,
         branch_id=principal.branch_id,
-        permissions=sorted(p.value for p in principal.permissions),
+        permissions=sorted(str(p) for p in principal.permissions),
         via="token" if principal.token_id else "session",
         csrf_token=session.csrf_token if session else None,
         expires_at=session.expires_at if session else None,
@@ -61,7 +48,7 @@ async def login(
         username=principal.username,
         role=principal.role.value,
         branch_id=principal.branch_id,
-        permissions=sorted(p.value for p in principal.permissions),
+        permissions=sorted(str(p) for p in principal.permissions),
         via="session",
         csrf_token=new.info.csrf_token,
         expires_at=new.info.expires_at,

@@ -1,9 +1,10 @@
 """The consent ledger over HTTP: the bank's app (a Bearer token) and the console record grants and withdrawals.
 
 Recording needs `consent:write`, reading `customer:read`; both first check that the customer lies in the
-caller's branch scope (`require_in_scope`, the same answer as the 360: 404 for unknown and out-of-scope
-alike), so a branch RM cannot write consent for another branch's customer by guessing its number. A token
-for the bank's app therefore carries `customer:read` and `customer:read_all_branches` with `consent:write`.
+caller's branch scope (lingxi.customers.requests, the same answer as the 360: 404 for unknown and
+out-of-scope alike), so a branch RM cannot write consent for another branch's customer by guessing its
+number. A token for the bank's app therefore carries `customer:read` and `customer:read_all_branches`
+with `consent:write`.
 The ledger itself (lingxi.privacy.consent) validates, deduplicates by idempotency key and audits.
 """
 
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from lingxi.api.deps import requires
-from lingxi.api.schemas import CustomerId, ErrorPublic
+from lingxi.api.schemas import CustomerPath, ErrorPublic
 from lingxi.api.schemas_privacy import (
     ConsentDecision,
     ConsentEventPublic,
@@ -23,35 +24,14 @@ from lingxi.api.schemas_privacy import (
     ConsentStatePublic,
     IdempotencyKey,
 )
-from lingxi.api.state import AppState, app_state
-from lingxi.auth import audit
+from lingxi.api.state import AppState, State
 from lingxi.auth.roles import Permission
-from lingxi.auth.scope import Principal, can_read_customer
-from lingxi.errors import InputError, NotFound
+from lingxi.auth.scope import Principal
+from lingxi.customers import requests
+from lingxi.errors import InputError
 from lingxi.privacy import consent
 
 router = APIRouter(prefix="/api/v1/customers", tags=["consent"])
-State = Annotated[AppState, Depends(app_state)]
-PathId = Annotated[CustomerId, Path(description="The customer number (CIF).")]
-
-
-def require_in_scope(state: AppState, principal: Principal, customer_id: str) -> None:
-    """Raise NotFound unless the customer is published and inside the principal's scope (denials audited).
-
-    The one scope check of the privacy routes; it reads the branch from the lake and asks
-    `can_read_customer`, the rule every customer query applies (lingxi.auth.scope).
-    """
-    rows = []
-    if state.reader.has("customers"):
-        rows = state.reader.rows(
-            "SELECT branch_id FROM customers WHERE customer_id = ?", [customer_id], label="a customer's branch"
-        )
-    missing = NotFound(f"no customer `{customer_id}`", hint="check the customer number; search lists those you may see")
-    if not rows:
-        raise missing
-    if not can_read_customer(principal, rows[0]["branch_id"], customer_id):
-        audit.record(state.store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
-        raise missing
 
 
 def _public(event: consent.ConsentEvent) -> ConsentEventPublic:
@@ -72,7 +52,7 @@ def _decision(d: consent.Decision) -> ConsentDecision:
     },
 )
 def record_consent(
-    customer_id: PathId,
+    customer_id: CustomerPath,
     body: ConsentRequest,
     response: Response,
     principal: Annotated[Principal, Depends(requires(Permission.CONSENT_WRITE))],
@@ -85,18 +65,18 @@ def record_consent(
     key = idempotency_key or body.idempotency_key
     if not key:
         raise InputError("send an idempotency key (`Idempotency-Key` header or `idempotency_key`), one per action")
-    require_in_scope(state, principal, customer_id)
-    recorded = consent.record_consent(
+    recorded = requests.record_consent(
+        state.reader,
         state.store,
-        customer_id=customer_id,
+        principal,
+        customer_id,
+        hash_key=state.settings.hash_key,
+        idempotency_key=key,
         purpose=body.purpose,
         channel=body.channel,
         status=body.status,
         source=body.source,
         occurred_at=body.occurred_at,
-        idempotency_key=key,
-        actor=principal,
-        hash_key=state.settings.hash_key,
         notice_version=body.notice_version,
         evidence=body.evidence,
     )
@@ -106,26 +86,21 @@ def record_consent(
 
 
 def consent_state(state: AppState, principal: Principal, customer_id: str, *, history: bool) -> ConsentStatePublic:
-    """The customer's derived consent state (scope-checked); shared by the API and the console."""
-    require_in_scope(state, principal, customer_id)
-    current = consent.current_consent(state.store, customer_id)
-    detail = "consent state and history" if history else "consent state"
-    audit.record(
-        state.store, audit.Action.CUSTOMER_READ, principal, target=customer_id, fields=["consent"], detail=detail
-    )
+    view = requests.consent_view(state.reader, state.store, principal, customer_id, history=history)
+    current = view.state
     decisions = [_decision(current.allows(p, c)) for p in consent.PURPOSES for c in consent.CONCRETE_CHANNELS]
     return ConsentStatePublic(
         customer_id=customer_id,
         personalisation=_decision(current.personalisation()),
         decisions=decisions,
         latest=[_public(e) for e in current.latest],
-        history=[_public(e) for e in consent.history(state.store, customer_id)] if history else None,
+        history=[_public(e) for e in view.history] if view.history is not None else None,
     )
 
 
 @router.get("/{customer_id}/consents")
 async def read_consents(
-    customer_id: PathId,
+    customer_id: CustomerPath,
     principal: Annotated[Principal, Depends(requires(Permission.CUSTOMER_READ))],
     state: State,
     history: Annotated[bool, Query(description="Also list every event, oldest first.")] = False,
