@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from .architecture import sources_of, violations
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "lingxi"
 
 # library -> folders of src/lingxi allowed to import it
@@ -49,3 +53,54 @@ def test_importing_lingxi_does_not_import_pyspark_or_fastapi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_layers_hold_for_every_module() -> None:
+    assert violations(sources_of()) == []
+
+
+PLANTED = {
+    "a console page importing a route module": (
+        "lingxi.web.leads",
+        "from lingxi.api.routes.audit import audit_log\n",
+        "a console page imports an API route module",
+    ),
+    "a route module importing another": (
+        "lingxi.api.routes.leads",
+        "from lingxi.api.routes.consent import record_consent\n",
+        "a route module imports another",
+    ),
+    "a capability importing a face": (
+        "lingxi.segments.service",
+        "from lingxi.api.deps import requires\n",
+        "`segments` may not import `api`",
+    ),
+    "a capability importing a later one": (
+        "lingxi.tags.service",
+        "import lingxi.segments.compile\n",
+        "`tags` may not import `segments`",
+    ),
+    "trust importing a capability": ("lingxi.auth.scope", "import lingxi.customers.service\n", "`auth` may not"),
+    "the base importing trust": ("lingxi.store.lake", "from lingxi.auth import audit\n", "`store` may not"),
+    "a capability importing the synthetic bank": (
+        "lingxi.segments.service",
+        "from lingxi.sim import generate\n",
+        "only the CLI imports the synthetic bank",
+    ),
+    "a lazy import closing a cycle": (
+        "lingxi.api.deps",
+        "def page():\n    from lingxi.web.pages import chrome\n",
+        "import cycle",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PLANTED)
+def test_a_planted_violation_is_caught(case: str) -> None:
+    module, source, expected = PLANTED[case]
+    sources = sources_of()
+    sources[module] = sources.get(module, "") + source
+    for name in ("lingxi.web.leads", "lingxi.api.routes.leads", "lingxi.tags.service", "lingxi.segments.compile"):
+        sources.setdefault(name, "")  # modules the planted lines name, in case they do not exist yet
+    found = violations(sources)
+    assert any(expected in line for line in found), found
