@@ -7,7 +7,9 @@ of the platform must know about it, so that nothing central is edited when one i
 - its **permissions** and the roles granted each by default (the authorisation matrix);
 - its **audit actions** (the audit log accepts and lists them);
 - its **navigation entries** and their labels in zh-CN and English (the console);
-- its **ORM tables** (they reach Alembic's `migrations/env.py` through the registry);
+- its **ORM tables** (they reach Alembic's `migrations/env.py` through the registry); Lingxi's own
+  capabilities add their migrations to the one history in `store/migrations/versions/`, a plug-in brings
+  its own branch (`migrations`, depending on Lingxi's revision it needs), which `lingxi init` applies too;
 - **where it keeps customer data** — operational tables and lake datasets — and how each is exported and
   erased (data-subject requests act on every declaration, and refuse to run while a table holding a
   `customer_id` is declared by nobody).
@@ -120,6 +122,7 @@ class Capability:
     nav: tuple[NavEntry, ...] = ()
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # catalogue key -> language -> text
     tables: tuple[Table, ...] = ()
+    migrations: str | None = None  # a plug-in's own Alembic branch: a folder of its package (Lingxi's are central)
     store_holdings: tuple[StoreHolding, ...] = ()
     lake_holdings: tuple[LakeHolding, ...] = ()
     package: str = ""  # filled in by the registry: the capability's import path

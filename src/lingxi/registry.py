@@ -168,6 +168,23 @@ def metadata() -> list[MetaData]:
     return found
 
 
+def migration_locations() -> list[str]:
+    """Folders of Alembic revisions that plug-in capabilities bring (their own branches of the one history)."""
+    found = []
+    for capability in capabilities():
+        if capability.migrations:
+            spec = importlib.util.find_spec(capability.package)
+            if spec is None or not spec.submodule_search_locations:
+                raise ConfigError(f"cannot find the folder of capability package `{capability.package}`")
+            folder = os.path.join(list(spec.submodule_search_locations)[0], capability.migrations)
+            if not os.path.isdir(folder):
+                raise ConfigError(
+                    f"capability `{capability.name}` names migrations folder `{folder}`, which is missing"
+                )
+            found.append(folder)
+    return found
+
+
 def store_holdings() -> list[StoreHolding]:
     return [h for c in capabilities() for h in c.store_holdings]
 

@@ -7,6 +7,7 @@ used on any production path.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from lingxi import registry
 from lingxi.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -53,14 +55,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    """Lingxi's history plus the branches plug-in capabilities bring (`Capability.migrations`)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    locations = [str(MIGRATIONS / "versions"), *registry.migration_locations()]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
     config.attributes["engine"] = engine
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision`."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Apply migrations up to `revision` (every branch's head by default)."""
     try:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as e:
@@ -71,13 +77,16 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The store's revision; with plug-in branches, their heads joined by `+` (sorted)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return "+".join(sorted(heads)) or None
 
 
 def head_revision() -> str | None:
+    """The revision the code expects, in the form of `current_revision`."""
     script = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
-    return script.get_current_head()
+    return "+".join(sorted(script.get_heads())) or None
 
 
 def require_migrated(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from lingxi import __version__
@@ -81,12 +81,11 @@ ENV.filters.update(
 )
 
 
-def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render `template` in the request's language."""
+def render(request: Request, template: str | Template, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render `template` (a file of templates/, or a plug-in's own Template of ENV) in the request's language."""
     lang = language(request.cookies.get(LANG_COOKIE))
-    html = ENV.get_template(template).render(
-        t=translator(lang), lang=lang, version=__version__, path=request.url.path, **context
-    )
+    chosen = template if isinstance(template, Template) else ENV.get_template(template)
+    html = chosen.render(t=translator(lang), lang=lang, version=__version__, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)
 
 
