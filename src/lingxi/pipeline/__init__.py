@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from lingxi.pipeline.stages import STAGES, PipelineContext, StageResult, run_pipeline
+from lingxi.pipeline.stages import STAGES, PipelineContext, StageFailed, StageResult, run_pipeline
 
-__all__ = ["STAGES", "PipelineContext", "StageResult", "run_pipeline"]
+__all__ = ["STAGES", "PipelineContext", "StageFailed", "StageResult", "run_pipeline"]

@@ -1,7 +1,11 @@
 """Pipeline stages, run in order by `lingxi pipeline run`; each later capability adds its stage here.
 
 A stage takes the pipeline context and returns a one-line summary; a stage that cannot finish raises a
-LingxiError, which stops the run (later stages depend on earlier ones) and names the stage.
+LingxiError, which stops the run (later stages depend on earlier ones): `run_pipeline` raises `StageFailed`,
+naming the stage, with the stage's own error chained (its message and hint are kept).
+
+The context holds two engines: `engine`, the analytic engine (`LINGXI_ENGINE`: DuckDB or Spark) that every
+analytic stage uses, and `loader`, the DuckDB engine the loader always runs on, beside it.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine
 from lingxi.errors import DataQualityError, InputError, LingxiError
-from lingxi.ingest.load import LoadOptions, LoadReport, load
+from lingxi.ingest.load import LoaderEngine, LoadOptions, LoadReport, load
 from lingxi.ingest.readers import SUFFIXES
 from lingxi.schema import LOAD_ORDER
 from lingxi.store import Lake
@@ -25,13 +29,33 @@ class PipelineContext:
     """What every stage may use."""
 
     lake: Lake
-    engine: DuckDBEngine
+    engine: Engine  # the analytic engine (LINGXI_ENGINE)
+    loader: LoaderEngine  # DuckDB, for the loader only
     extracts: Path | None = None
     as_of: date = field(default_factory=date.today)
     max_bad: float = 0.01
     hash_key: str = ""
     chunk_rows: int = 1_000_000
     loads: list[LoadReport] = field(default_factory=list)
+
+
+class StageFailed(LingxiError):
+    """A pipeline stage could not finish: names the stage; the stage's own error is `error` (and `__cause__`).
+
+    The message is the stage's error's own message (and hint) after `pipeline stage `<name>` failed:`, so
+    every error family reads the same way, whatever its constructor takes.
+    """
+
+    def __init__(self, stage: str, error: Exception) -> None:
+        self.stage = stage
+        self.error = error
+        if isinstance(error, LingxiError):
+            message = str(error.args[0]) if error.args else type(error).__name__
+            hint = error.hint
+        else:  # a bug in the stage, not a problem with the data: the traceback is what helps
+            message = f"unexpected {type(error).__name__}: {error}"
+            hint = "this is a bug: run again with `lingxi --debug pipeline run ...` for the traceback, and report it"
+        super().__init__(f"pipeline stage `{stage}` failed: {message}", hint=hint)
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ def load_extracts(ctx: PipelineContext) -> str:
             continue
         report = load(
             ctx.lake,
-            ctx.engine,
+            ctx.loader,
             LoadOptions(
                 table=table,
                 path=path,
@@ -142,8 +166,8 @@ def run_pipeline(
         started = time.perf_counter()
         try:
             summary = stage.run(ctx)
-        except LingxiError as e:
-            raise type(e)(f"pipeline stage `{stage.name}` failed: {e.args[0]}", hint=e.hint) from e
+        except Exception as e:
+            raise StageFailed(stage.name, e) from e
         result = StageResult(stage.name, time.perf_counter() - started, summary)
         results.append(result)
         if on_stage is not None:

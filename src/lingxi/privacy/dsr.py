@@ -37,7 +37,7 @@ from sqlglot import exp
 
 from lingxi.auth import audit
 from lingxi.auth.audit import Action, AuditQuery, Who
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import StoreError
 from lingxi.privacy import consent
 from lingxi.privacy.identifiers import keyed_hash
@@ -162,7 +162,7 @@ class Subject:
     devices: frozenset[str]  # device ids: anonymous events on them are the customer's too
 
 
-def find_subject(lake: Lake, engine: DuckDBEngine, customer_id: str) -> Subject:
+def find_subject(lake: Lake, engine: AnalyticEngine, customer_id: str) -> Subject:
     """The customer's identifiers from the `customers` and `identities` datasets (empty if not loaded)."""
     found, devices = {customer_id}, set()
     for row in _lake_rows(lake, engine, Subject(customer_id, frozenset(), frozenset()), ["customers", "identities"]):
@@ -174,12 +174,12 @@ def find_subject(lake: Lake, engine: DuckDBEngine, customer_id: str) -> Subject:
     return Subject(customer_id, frozenset(found), frozenset(devices))
 
 
-def _lake_rows(lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
+def _lake_rows(lake: Lake, engine: AnalyticEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
     return [r for rows in lake_records(lake, engine, who, only).values() for r in rows]
 
 
 def lake_records(
-    lake: Lake, engine: DuckDBEngine, who: Subject, only: list[str] | None = None
+    lake: Lake, engine: AnalyticEngine, who: Subject, only: list[str] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Every published dataset's rows about the customer, by dataset (DuckDB over the current snapshot)."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -201,7 +201,7 @@ def lake_records(
 
 
 def export_customer(
-    lake: Lake, engine: DuckDBEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
+    lake: Lake, engine: AnalyticEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
 ) -> tuple[dict[str, Any], Receipt]:
     """Everything Lingxi holds on a customer as one JSON-ready document (R15, R16), and the request's receipt.
 
@@ -377,7 +377,7 @@ def _scrub_quarantine(lake: Lake, who: Subject) -> dict[str, int]:
 
 def erase_customer(
     lake: Lake,
-    engine: DuckDBEngine,
+    engine: AnalyticEngine,
     customer_id: str,
     *,
     actor: Who,

@@ -37,7 +37,7 @@ from lingxi.api.state import AppState
 from lingxi.auth.audit import Who
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine, engine_from
 from lingxi.errors import InputError
 from lingxi.privacy import correction, dsr
 from lingxi.privacy.tables import DsrRequest
@@ -47,16 +47,10 @@ Compliance = Annotated[Principal, Depends(requires(Permission.APPROVAL_DECIDE))]
 
 
 @contextmanager
-def request_engine(state: AppState) -> Iterator[DuckDBEngine]:
-    """A DuckDB engine for one request's lake work, closed afterwards."""
-    s = state.settings
-    engine = DuckDBEngine(
-        memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
-    )
-    try:
+def request_engine(state: AppState) -> Iterator[Engine]:
+    """The analytic engine (LINGXI_ENGINE) for one request's lake work, closed afterwards."""
+    with engine_from(state.settings) as engine:
         yield engine
-    finally:
-        engine.close()
 
 
 def _receipt(r: dsr.Receipt) -> ReceiptPublic:
