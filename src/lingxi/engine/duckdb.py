@@ -68,20 +68,15 @@ class DuckDBEngine(Engine):
         self.con.execute("SET preserve_insertion_order = false")
 
     def _execute(self, sql: str, params: list[Any], label: str) -> pa.Table:
-        if params:
-            return self.con.execute(sql, params).to_arrow_table()
-        relation = self.con.sql(sql)
+        relation = self.con.sql(sql, params=params or None)
         if relation is None:  # a statement without a result (DDL, COPY)
             return pa.table({})
         return _to_arrow(relation)
 
     def _stream(self, sql: str, params: list[Any], label: str, batch_rows: int) -> pa.RecordBatchReader:
-        if params:
-            result: pa.RecordBatchReader = self.con.execute(sql, params).to_arrow_reader(batch_rows)
-            return result
-        relation = self.con.sql(sql)
+        relation = self.con.sql(sql, params=params or None)
         reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        result = reader(batch_rows)
+        result: pa.RecordBatchReader = reader(batch_rows)
         return result
 
     def _execute_statement(self, sql: str, params: list[Any], label: str) -> None:
