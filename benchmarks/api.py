@@ -52,7 +52,9 @@ def build(out: Path, customers: int, days: int) -> Settings:
         migrate(store)
         with DuckDBEngine(memory_limit="2GB") as engine:
             run_pipeline(
-                PipelineContext(lake=Lake(settings.lake_dir, store), engine=engine, extracts=root / "extracts")
+                PipelineContext(
+                    lake=Lake(settings.lake_dir, store), engine=engine, loader=engine, extracts=root / "extracts"
+                )
             )
         service.create_user(store, "bench", PASSWORD, "strategist", by="cli:benchmark", policy=CHEAP)
         store.dispose()

@@ -5,7 +5,8 @@ Within the capabilities an import goes only downward: ingest -> identity -> tags
 decisioning -> campaigns/journeys/channels -> leads -> analytics -> customers (the read side of one
 customer, which shows what every other capability knows). Nothing imports `sim` but the CLI (and tests and
 benchmarks, outside src/). Besides the layers: a console page never imports an API route module, a route
-module never imports another, and no import inside a function (a lazy import) may close a cycle.
+module never imports another, and no import inside a function (a lazy import) may close a cycle (imports
+under `if TYPE_CHECKING:` never run, so they count for the layers but not for cycles).
 
 `violations(sources)` takes {module name: source text}, so tests can plant a violation and watch it fail.
 """
@@ -56,6 +57,7 @@ class Import:
     source: str  # importing module, e.g. lingxi.web.pages
     target: str  # imported module, e.g. lingxi.api.routes.audit
     lazy: bool  # inside a function
+    typing_only: bool = False  # under `if TYPE_CHECKING:`: never runs, so it cannot close a cycle
 
 
 def sources_of(root: Path = SRC) -> dict[str, str]:
@@ -77,6 +79,12 @@ def imports_of(module: str, source: str) -> Iterator[Import]:
         for n in ast.walk(f)
         if isinstance(n, ast.Import | ast.ImportFrom)
     }
+    typing_nodes = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for n in ast.walk(block)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -86,7 +94,7 @@ def imports_of(module: str, source: str) -> Iterator[Import]:
             continue
         for name in names:
             if name == "lingxi" or name.startswith("lingxi."):
-                yield Import(module, name, id(node) in lazy_nodes)
+                yield Import(module, name, id(node) in lazy_nodes, id(node) in typing_nodes)
 
 
 def _package(module: str) -> str:
@@ -102,7 +110,8 @@ def violations(sources: Mapping[str, str]) -> list[str]:
         for imp in imports_of(module, source):
             if imp.target not in sources:  # `from lingxi.x import name` also yields `lingxi.x.name`
                 continue
-            edges.setdefault(module, set()).add(imp.target)
+            if not imp.typing_only:
+                edges.setdefault(module, set()).add(imp.target)
             src, dst = _package(module), _package(imp.target)
             if not src or not dst or src == dst:
                 if module.startswith("lingxi.api.routes.") and imp.target.startswith("lingxi.api.routes."):

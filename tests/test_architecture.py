@@ -104,3 +104,40 @@ def test_a_planted_violation_is_caught(case: str) -> None:
         sources.setdefault(name, "")  # modules the planted lines name, in case they do not exist yet
     found = violations(sources)
     assert any(expected in line for line in found), found
+
+
+# Only these modules may import the DuckDB engine: the engine package itself, the loader (which runs on
+# DuckDB beside the analytic engine) and the console's serving reader. Everything else takes an `Engine`.
+DUCKDB_ENGINE_MODULE = "lingxi.engine.duckdb"
+DUCKDB_ENGINE_ALLOWED = ("engine/", "ingest/load.py", "ingest/keys.py", "customers/reader.py")
+
+
+def duckdb_engine_imports(sources: dict[str, str]) -> list[str]:
+    """`path: line` of each import of lingxi.engine.duckdb in `sources` (path relative to src/lingxi) not allowed."""
+    offences = []
+    for path, text in sources.items():
+        if path.startswith(DUCKDB_ENGINE_ALLOWED):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if any(n == DUCKDB_ENGINE_MODULE or n.startswith(DUCKDB_ENGINE_MODULE + ".") for n in names):
+                offences.append(f"{path}:{node.lineno}")
+    return offences
+
+
+def test_only_the_engine_the_loader_and_the_serving_reader_import_the_duckdb_engine() -> None:
+    planted = {
+        "privacy/consent.py": "from lingxi.engine.duckdb import DuckDBEngine\n",
+        "pipeline/stages.py": "def f():\n    from lingxi.engine import duckdb\n",
+        "cli/load.py": "import lingxi.engine.duckdb as d\n",
+        "ingest/load.py": "from lingxi.engine.duckdb import DuckDBEngine\n",
+        "customers/reader.py": "from lingxi.engine.duckdb import DuckDBEngine\n",
+        "api/app.py": "from lingxi.engine import Engine, engine_from\n",
+    }
+    assert duckdb_engine_imports(planted) == ["privacy/consent.py:1", "pipeline/stages.py:2", "cli/load.py:1"]
+    sources = {p.relative_to(SRC).as_posix(): p.read_text(encoding="utf-8") for p in SRC.rglob("*.py")}
+    assert not duckdb_engine_imports(sources), "take an `Engine` (lingxi.engine.engine_from) instead"

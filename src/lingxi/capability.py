@@ -25,22 +25,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: this module sits below the store and the engines it names
     from sqlalchemy import Connection, Engine, Table
+
+    from lingxi.engine import Engine as AnalyticEngine
+    from lingxi.store import Lake
 
 Section = Literal["work", "build", "govern"]
 
 
+@dataclass
+class StageContext:
+    """What every pipeline stage may use (`lingxi pipeline run` builds it from the settings).
+
+    Two engines: `engine` is the analytic engine (LINGXI_ENGINE: DuckDB or Spark) every analytic stage
+    uses; `loader` is the DuckDB engine the loader always runs on, beside it (lingxi.ingest.load).
+    """
+
+    lake: Lake
+    engine: AnalyticEngine
+    loader: AnalyticEngine
+    extracts: Path | None = None
+    as_of: date = field(default_factory=date.today)
+    max_bad: float = 0.01
+    hash_key: str = ""
+    chunk_rows: int = 1_000_000
+    loads: list[Any] = field(default_factory=list)  # the load stage's reports (lingxi.ingest.load.LoadReport)
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One step of the daily pipeline. `run` takes the pipeline context and returns a one-line summary."""
+    """One step of the daily pipeline. `run` takes the context and returns a one-line summary."""
 
     name: str
     description: str
-    run: Callable[[Any], str]
+    run: Callable[[StageContext], str]
     after: tuple[str, ...] = ()  # stages that must run first (when they are part of the run)
 
 

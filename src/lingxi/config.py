@@ -16,6 +16,9 @@ from lingxi.errors import ConfigError
 
 DEV_HASH_KEY = "lingxi-development-key-change-me"
 
+#: The analytic engines `LINGXI_ENGINE` accepts.
+EngineName = Literal["duckdb", "spark"]
+
 
 class Settings(BaseSettings):
     """Lingxi's configuration; each field can be set with an environment variable `LINGXI_<NAME>`."""
@@ -33,8 +36,13 @@ class Settings(BaseSettings):
             "Unset: sqlite:///<data_dir>/lingxi.db (WAL mode)."
         ),
     )
-    engine: Literal["duckdb", "spark"] = Field(
-        default="duckdb", description="Analytic engine that runs definitions over the lake."
+    engine: EngineName = Field(
+        default="duckdb",
+        description=(
+            "Analytic engine that runs the pipeline's analytic stages and the analytic commands over the lake: "
+            "`duckdb` (embedded) or `spark` (see docs/operations/spark.md). The loader and the console's "
+            "serving reader always run on DuckDB."
+        ),
     )
     spark_master: str = Field(
         default="local[2]",

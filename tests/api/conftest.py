@@ -68,7 +68,7 @@ def build_bank(root: Path) -> Bank:
     migrate(store)
     lake = Lake(settings.lake_dir, store)
     with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
-        run_pipeline(PipelineContext(lake=lake, engine=engine, extracts=root / "extracts"))  # type: ignore[arg-type]
+        run_pipeline(PipelineContext(lake=lake, engine=engine, loader=engine, extracts=root / "extracts"))
         lake.register(engine, ["customers"])
         rows = engine.con.sql(
             "SELECT customer_id, branch_id, phone_hash FROM customers ORDER BY customer_id"

@@ -34,7 +34,7 @@ def _check(engine: DuckDBEngine, seen: SeenKeys, first_row: int, keys: list[str]
     """Check one chunk of keys; the key problems found, by row."""
     rows = pa.table({"__row": pa.array(range(first_row, first_row + len(keys)), pa.int64()), "txn_id": keys})
     engine.register_arrow("chunk", rows)
-    engine.execute("CREATE OR REPLACE TEMP TABLE lx_typed AS SELECT * FROM chunk")
+    engine.execute("CREATE OR REPLACE TEMP TABLE lx_typed AS SELECT * FROM chunk", label="chunk")
     engine.unregister("chunk")
     seen.find_row_problems(_plan())
     found = engine.run("SELECT __row, code FROM lx_row_problems", label="problems").to_pylist()

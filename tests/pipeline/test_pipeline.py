@@ -8,7 +8,7 @@ import pytest
 
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import DataQualityError, InputError
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import PipelineContext, StageFailed, run_pipeline
 from lingxi.store import Lake
 
 from .. import factories
@@ -27,13 +27,13 @@ def extracts(folder: Path, bad_transactions: int = 0) -> Path:
 
 def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake: Lake, tmp_path: Path) -> None:
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x"))  # type: ignore[arg-type]
+        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x"))
         seen = []
         results = run_pipeline(ctx, on_stage=seen.append)
         assert [r.name for r in results] == ["load", "corrections", "consent"] == [r.name for r in seen]
         assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
         assert "transactions 60" in results[0].summary
-        again = PipelineContext(lake=lake, engine=engine, extracts=tmp_path / "x")  # type: ignore[arg-type]
+        again = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=tmp_path / "x")
         run_pipeline(again)
         assert {r.status for r in again.loads} == {"unchanged"}
     snap = lake.snapshot("transactions")
@@ -42,9 +42,12 @@ def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake
 
 def test_a_rejected_table_stops_the_pipeline_and_names_the_stage(lake: Lake, tmp_path: Path) -> None:
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts(tmp_path / "x", bad_transactions=10))  # type: ignore[arg-type]
-        with pytest.raises(DataQualityError, match="pipeline stage `load` failed: `transactions` was rejected"):
+        ctx = PipelineContext(
+            lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x", bad_transactions=10)
+        )
+        with pytest.raises(StageFailed, match="pipeline stage `load` failed: `transactions` was rejected") as info:
             run_pipeline(ctx)
+        assert info.value.stage == "load" and isinstance(info.value.__cause__, DataQualityError)
         with pytest.raises(InputError, match="unknown stage"):
             run_pipeline(ctx, only=["lod"])
 
@@ -55,7 +58,7 @@ def test_the_synthetic_bank_loads_whole_through_the_pipeline(lake: Lake, tmp_pat
     out = tmp_path / "bank"
     generate(out, SimConfig(customers=1500, days=45, seed=3))
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, extracts=out)  # type: ignore[arg-type]
+        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=out)
         run_pipeline(ctx)
     loaded = {r.table: r for r in ctx.loads}
     assert set(loaded) == {

@@ -253,7 +253,7 @@ def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def load_bank(store: sqlalchemy.Engine, root: Path, extracts: Path) -> Lake:
     lake = Lake(root, store)
     with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, extracts=extracts)  # type: ignore[arg-type]
+        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=extracts)
         run_pipeline(ctx, only=["load"])  # the consent stage would import the ledger this test imports
     return lake
 

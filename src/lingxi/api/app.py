@@ -26,7 +26,6 @@ from lingxi.api.state import AppState
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
-from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.store import Lake, connect
 
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -43,8 +42,8 @@ def create_app(
     """The app for `settings`. `secure_cookies` None: Secure cookies unless on plain HTTP to a loopback address."""
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
-    engine = DuckDBEngine(memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
-    state = AppState(settings, store, lake, LakeReader(lake, engine), policy, secure_cookies)
+    reader = LakeReader(lake, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
+    state = AppState(settings, store, lake, reader, policy, secure_cookies)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

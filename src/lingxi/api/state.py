@@ -14,7 +14,7 @@ from lingxi.auth.passwords import AuthPolicy
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
 from lingxi.engine import Engine as AnalyticEngine
-from lingxi.engine import create_engine
+from lingxi.engine import engine_from
 from lingxi.store import Lake
 
 
@@ -30,14 +30,7 @@ class AppState:
     @contextmanager
     def analytic_engine(self) -> Iterator[AnalyticEngine]:
         """An analytic engine (LINGXI_ENGINE) for one request's lake work, closed afterwards."""
-        s = self.settings
-        engine = create_engine(
-            s.engine,
-            spark_master=s.spark_master,
-            memory_limit=s.duckdb_memory_limit,
-            threads=s.duckdb_threads,
-            temp_directory=s.data_dir / "tmp",
-        )
+        engine = engine_from(self.settings)
         try:
             yield engine
         finally:

@@ -42,13 +42,27 @@ def settings() -> Settings:
         try:
             STATE.settings = Settings() if STATE.data_dir is None else Settings(data_dir=STATE.data_dir)
         except ValidationError as e:
-            first = e.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(
-                f"setting `LINGXI_{field.upper()}` is invalid: {first['msg']}",
-                hint="fix the environment variable (see docs/reference/settings.md)",
-            ) from e
+            raise settings_error(e) from e
     return STATE.settings
+
+
+def settings_error(e: ValidationError) -> ConfigError:
+    """The first problem of the settings as a ConfigError.
+
+    A setting with a closed set of values (LINGXI_ENGINE, LINGXI_ENVIRONMENT) gets one line that names the
+    value given and the values allowed; any other problem the validator's message and where to read more.
+    """
+    first = e.errors()[0]
+    variable = "LINGXI_" + ".".join(str(p) for p in first["loc"]).upper()
+    if first["type"] in ("literal_error", "enum"):
+        allowed = first.get("ctx", {}).get("expected", "")
+        return ConfigError(
+            f"setting `{variable}` is {first['input']!r}; allowed values: {allowed} (see docs/reference/settings.md)"
+        )
+    return ConfigError(
+        f"setting `{variable}` is invalid: {first['msg']}",
+        hint="fix the environment variable (see docs/reference/settings.md)",
+    )
 
 
 @contextmanager

@@ -18,10 +18,9 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from lingxi.cli.context import console, err_console, friendly_errors, open_lake, settings
-from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import DataQualityError
 from lingxi.ingest.checks import REASONS
-from lingxi.ingest.load import LoadOptions, LoadReport, load
+from lingxi.ingest.load import LoadOptions, LoadReport, load, loader_engine
 from lingxi.ingest.mapping import Mapping, read_mapping
 from lingxi.schema import TABLES
 
@@ -65,8 +64,10 @@ def load_command(
         check_references=check_references,
         hash_key=s.hash_key,
     )
+    if s.engine != "duckdb":
+        err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")
     with open_lake() as lake:
-        engine = DuckDBEngine(
+        engine = loader_engine(
             memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
         )
         try:

@@ -11,8 +11,9 @@ import typer
 from rich.table import Table as RichTable
 
 from lingxi.cli.context import console, friendly_errors, open_lake, settings
-from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.pipeline import STAGES, PipelineContext, StageResult, run_pipeline
+from lingxi.engine import engine_from
+from lingxi.ingest.load import loader_engine
+from lingxi.pipeline import PipelineContext, StageResult, declared_stages, run_pipeline
 
 pipeline_app = typer.Typer(help="The daily pipeline.", no_args_is_help=True)
 
@@ -30,15 +31,19 @@ def run_command(
     only: Annotated[list[str] | None, typer.Option(help="Run only this stage (repeatable).")] = None,
     as_of: Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date.")] = None,
 ) -> None:
-    """Run every pipeline stage in order; prints each stage's time."""
+    """Run every pipeline stage in order; prints each stage's time.
+
+    Analytic stages run on the engine LINGXI_ENGINE names (DuckDB or Spark); loading always runs on DuckDB.
+    """
     s = settings()
-    with open_lake() as lake:
-        engine = DuckDBEngine(
+    with open_lake() as lake, engine_from(s) as engine:
+        loader = loader_engine(
             memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
         )
         ctx = PipelineContext(
             lake=lake,
             engine=engine,
+            loader=loader,
             extracts=extracts,
             as_of=as_of.date() if as_of else date.today(),
             max_bad=s.max_bad_share,
@@ -46,6 +51,7 @@ def run_command(
             chunk_rows=s.load_chunk_rows,
         )
         started = time.perf_counter()
+        console.print(f"analytic engine: {engine.name}" + ("" if engine.name == "duckdb" else "; loading on duckdb"))
 
         def show(result: StageResult) -> None:
             console.print(f"[green]✓[/] {result.name:<10} {result.seconds:6.1f} s  {result.summary}")
@@ -53,7 +59,7 @@ def run_command(
         try:
             results = run_pipeline(ctx, only=only, on_stage=show)
         finally:
-            engine.close()
+            loader.close()
     table = RichTable(title="pipeline", title_justify="left")
     table.add_column("stage")
     table.add_column("seconds", justify="right")
@@ -66,5 +72,5 @@ def run_command(
 @pipeline_app.command("stages")
 def stages_command() -> None:
     """List the stages in the order they run."""
-    for i, stage in enumerate(STAGES, start=1):
+    for i, stage in enumerate(declared_stages(), start=1):
         console.print(f"{i}. [bold]{stage.name}[/]: {stage.description}")

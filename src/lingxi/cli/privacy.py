@@ -21,7 +21,7 @@ from rich.table import Table as RichTable
 
 from lingxi.auth.audit import Who
 from lingxi.cli.context import console, friendly_errors, open_lake, operator, settings
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine, engine_from
 from lingxi.errors import InputError
 from lingxi.privacy import consent, correction, dsr, inventory
 from lingxi.store import Lake
@@ -42,16 +42,9 @@ def _who(actor: str | None) -> Who:
 
 
 @contextmanager
-def _lake_and_engine() -> Iterator[tuple[Lake, DuckDBEngine]]:
-    s = settings()
-    with open_lake() as lake:
-        engine = DuckDBEngine(
-            memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
-        )
-        try:
-            yield lake, engine
-        finally:
-            engine.close()
+def _lake_and_engine() -> Iterator[tuple[Lake, Engine]]:
+    with open_lake() as lake, engine_from(settings()) as engine:
+        yield lake, engine
 
 
 ActorOption = Annotated[str | None, typer.Option("--actor", help="Who handles this (default cli:<os user>).")]

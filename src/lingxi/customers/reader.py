@@ -12,6 +12,10 @@ row groups of ~120k rows that pruning cannot skip), and a 360 page runs seven qu
 `serve_rows` rows are therefore copied into DuckDB memory when their snapshot is published, sorted by
 customer, with only the columns the console reads (`SERVING_COLUMNS`), which brings a 360 down to a few
 milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet views, so memory stays bounded.
+
+The reader is one of the two documented DuckDB-only parts (with the loader): serving point reads to the
+console needs an embedded engine with per-thread cursors, whatever the analytic engine (`LINGXI_ENGINE`)
+is, so it builds its own DuckDB engine from plain parameters.
 """
 
 from __future__ import annotations
@@ -47,12 +51,14 @@ class LakeReader:
         lake: Lake,
         engine: DuckDBEngine | None = None,
         *,
+        memory_limit: str | None = "1GB",
+        threads: int | None = None,
         refresh_every: float = 2.0,
         serve_rows: int = 5_000_000,
         serving_columns: Mapping[str, tuple[str, ...] | None] = SERVING_COLUMNS,
     ) -> None:
         self.lake = lake
-        self.engine = engine or DuckDBEngine(memory_limit="1GB")
+        self.engine = engine or DuckDBEngine(memory_limit=memory_limit, threads=threads)
         self.refresh_every = refresh_every
         self.serve_rows = serve_rows
         self.serving_columns = dict(serving_columns)
@@ -105,8 +111,11 @@ class LakeReader:
         names = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
         order = " ORDER BY customer_id" if snap.dataset != "products" else ""
         table = f"lx_serving_{snap.dataset}"
-        self.engine.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT {names} FROM "{snap.dataset}"{order}')
-        self.engine.execute(f'CREATE OR REPLACE VIEW "{snap.dataset}" AS SELECT * FROM "{table}"')
+        label = f"serving copy of {snap.dataset}"
+        self.engine.execute(
+            f'CREATE OR REPLACE TABLE "{table}" AS SELECT {names} FROM "{snap.dataset}"{order}', label=label
+        )
+        self.engine.execute(f'CREATE OR REPLACE VIEW "{snap.dataset}" AS SELECT * FROM "{table}"', label=label)
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lingxi.engine.base import CANONICAL_DIALECT, Engine
-from lingxi.engine.factory import create_engine
+from lingxi.engine.base import CANONICAL_DIALECT, Engine, Query
+from lingxi.engine.factory import create_engine, engine_from, engine_names
 
-__all__ = ["CANONICAL_DIALECT", "Engine", "create_engine"]
+__all__ = ["CANONICAL_DIALECT", "Engine", "Query", "create_engine", "engine_from", "engine_names"]

@@ -49,10 +49,13 @@ class SeenKeys:
     def start(self, published: list[str]) -> None:
         """An empty SEEN_TABLE; the `published` Parquet globs are read into it when a chunk's keys could be there."""
         keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)")
+        self.engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)", label="seen keys"
+        )
         self.engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT NULL::{self.key_type} AS low, "
-            f"NULL::{self.key_type} AS high"
+            f"NULL::{self.key_type} AS high",
+            label="seen keys",
         )
         self.published = list(published)
         if not self.published:
@@ -66,7 +69,8 @@ class SeenKeys:
             f"count(*) FILTER (WHERE TRY_CAST(stats_min_value AS {self.key_type}) IS NULL "
             f"OR TRY_CAST(stats_max_value AS {self.key_type}) IS NULL) AS unknown "
             f"FROM parquet_metadata([{files}]) WHERE path_in_schema = {literal(self.table.key[0])} "
-            "AND num_values > coalesce(stats_null_count, 0)"
+            "AND num_values > coalesce(stats_null_count, 0)",
+            label="seen keys",
         )
         usable = self._ask(f"SELECT unknown = 0 AND low IS NOT NULL AS ok FROM {PUBLISHED_RANGE}")
         if not usable:  # no usable statistics: read the keys now
@@ -84,7 +88,8 @@ class SeenKeys:
     def _extend(self, other: str) -> None:
         self.engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT least(s.low, o.low) AS low, "
-            f"greatest(s.high, o.high) AS high FROM {SEEN_RANGE} s, (SELECT low, high FROM {other}) o"
+            f"greatest(s.high, o.high) AS high FROM {SEEN_RANGE} s, (SELECT low, high FROM {other}) o",
+            label="seen keys",
         )
 
     def _read_published(self) -> None:
@@ -93,7 +98,8 @@ class SeenKeys:
         files = ", ".join(literal(g) for g in self.published)
         self.engine.execute(
             f"INSERT INTO {SEEN_TABLE} SELECT {cols}, hash({typed}), 'loaded' "
-            f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
+            f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
+            label="seen keys",
         )
         self.published = []
         self._extend(f"(SELECT min({self.first_key}) AS low, max({self.first_key}) AS high FROM {SEEN_TABLE})")
@@ -102,7 +108,7 @@ class SeenKeys:
         """Fill `lx_row_problems` for the chunk in `lx_typed`, then record its new keys."""
         hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
         repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK_RANGE} AS {plan.key_range_sql}")
+        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK_RANGE} AS {plan.key_range_sql}", label="seen keys")
         if self.published and self._overlaps(PUBLISHED_RANGE):
             self._read_published()
         if self._overlaps(SEEN_RANGE):
@@ -115,13 +121,16 @@ class SeenKeys:
         try:
             self.engine.execute(
                 "CREATE OR REPLACE TEMP TABLE lx_row_problems AS "
-                + plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0)
+                + plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0),
+                label="seen keys",
             )
         finally:
             self.engine.unregister(REPEATED_KEYS)
             self.engine.unregister(KNOWN_KEYS)
-        self.engine.execute(plan.record_keys_sql(flagged=repeated.num_rows > 0 or known.num_rows > 0))
+        self.engine.execute(
+            plan.record_keys_sql(flagged=repeated.num_rows > 0 or known.num_rows > 0), label="seen keys"
+        )
 
     def drop(self) -> None:
         for name in (SEEN_TABLE, SEEN_RANGE, PUBLISHED_RANGE, CHUNK_RANGE):
-            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}", label="seen keys")

@@ -97,8 +97,22 @@ class LoadReport:
         return self.status in ("published", "unchanged", "empty")
 
 
+#: The loader's engine: always DuckDB (its checks are tuned DuckDB SQL), whatever the analytic engine is.
+LoaderEngine = DuckDBEngine
+
+
+def loader_engine(
+    *, memory_limit: str | None = "2GB", threads: int | None = None, temp_directory: Path | None = None
+) -> LoaderEngine:
+    """A DuckDB engine for the loader, which runs beside the analytic engine (`lingxi.engine.engine_from`).
+
+    Commands and the pipeline build the loader's engine here, so only the loader imports the DuckDB engine.
+    """
+    return DuckDBEngine(memory_limit=memory_limit, threads=threads, temp_directory=temp_directory)
+
+
 def load(
-    lake: Lake, engine: DuckDBEngine, options: LoadOptions, on_progress: ProgressCallback | None = None
+    lake: Lake, engine: LoaderEngine, options: LoadOptions, on_progress: ProgressCallback | None = None
 ) -> LoadReport:
     """Validate the file(s) at `options.path` against the contract table and publish the good rows."""
     table = get_table(options.table)
@@ -225,7 +239,7 @@ class _Run:
     def __init__(
         self,
         lake: Lake,
-        engine: DuckDBEngine,
+        engine: LoaderEngine,
         table: Table,
         options: LoadOptions,
         report: LoadReport,
@@ -270,7 +284,8 @@ class _Run:
             files = ", ".join(literal(g) for g in snapshot.parquet_globs)
             self.engine.execute(
                 f"CREATE OR REPLACE TEMP TABLE {ref_table_name(column)} AS SELECT DISTINCT {ident(ref_key)} "
-                f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)"
+                f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
+                label=f"keys of `{ref_table}`",
             )
             self.references.append(column)
 
@@ -294,7 +309,7 @@ class _Run:
             self.table, self.options.mapping, rows.types, references=self.references, chunk=rows.relation
         )
         try:
-            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}")
+            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}", label="typed chunk")
         finally:
             rows.release()
         self.seen.find_row_problems(plan)
@@ -383,7 +398,9 @@ class _Run:
             return relation, 0
         self.engine.register_arrow("lx_erased_arrow", pa.table({"id": pa.array(erased, pa.string())}))
         try:
-            self.engine.execute("CREATE OR REPLACE TEMP TABLE lx_erased AS SELECT id FROM lx_erased_arrow")
+            self.engine.execute(
+                "CREATE OR REPLACE TEMP TABLE lx_erased AS SELECT id FROM lx_erased_arrow", label="erased customers"
+            )
         finally:
             self.engine.unregister("lx_erased_arrow")
         keep = f"customer_id IS NULL OR {trimmed} NOT IN (SELECT id FROM lx_erased)"
@@ -478,7 +495,7 @@ class _Run:
         self.parts.close()
         self.seen.drop()
         for name in ("lx_typed", "lx_row_problems", "lx_erased", *(ref_table_name(c) for c in self.references)):
-            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}", label="cleanup")
 
 
 def describe_reason(code: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from lingxi.pipeline.stages import STAGES, PipelineContext, StageResult, run_pipeline
+from lingxi.capability import Stage
+from lingxi.pipeline.stages import PipelineContext, StageFailed, StageResult, declared_stages, run_pipeline
 
-__all__ = ["STAGES", "PipelineContext", "StageResult", "run_pipeline"]
+__all__ = ["PipelineContext", "Stage", "StageFailed", "StageResult", "declared_stages", "run_pipeline"]

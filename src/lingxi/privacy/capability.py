@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from lingxi.capability import Capability, NavEntry, StoreHolding, Subject, tables_of
+from lingxi.capability import Capability, NavEntry, Stage, StoreHolding, Subject, tables_of
 from lingxi.privacy import consent
 from lingxi.privacy.identifiers import keyed_hash
+from lingxi.privacy.stages import import_consents, reapply_corrections
 from lingxi.privacy.tables import (
     CONSENT_EVIDENCE_RETENTION,
     ERASED_PREFIX,
@@ -55,6 +56,17 @@ def pseudonymise_consent(conn: Connection, who: Subject, at: datetime) -> dict[s
 CAPABILITY = Capability(
     name="privacy",
     description="Consent ledger, personalisation opt-out, data-subject requests, PI inventory and masking.",
+    stages=(
+        Stage(
+            "corrections", "re-apply customers' corrections to reloaded datasets", reapply_corrections, after=("load",)
+        ),
+        Stage(
+            "consent",
+            "import consent history from the lake into the consent ledger",
+            import_consents,
+            after=("corrections",),
+        ),
+    ),
     nav=(NavEntry("nav.privacy", "/privacy/inventory", "govern"),),  # no customer data: every role
     tables=tables_of(ConsentEventRow, Erasure, DsrRequest, Correction),
     store_holdings=(

@@ -34,7 +34,7 @@ from lingxi.auth import audit
 from lingxi.auth.audit import Action, Who
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import LingxiError, SpecError
 from lingxi.privacy.tables import ConsentEventRow, Erasure, audit_target, subject_ref
 from lingxi.redaction import redact_identifiers
@@ -344,7 +344,7 @@ IMPORT_KEY_PREFIX = "lake:consent_events:"
 
 
 def import_lake_consents(
-    lake: Lake, engine: DuckDBEngine, *, actor: Who, hash_key: str, batch: int = 5_000, now: datetime | None = None
+    lake: Lake, engine: AnalyticEngine, *, actor: Who, hash_key: str, batch: int = 5_000, now: datetime | None = None
 ) -> ImportReport:
     """Copy the lake's `consent_events` history into the ledger; safe to run again (keyed by `consent_event_id`).
 
@@ -363,6 +363,7 @@ def import_lake_consents(
     reader = engine.stream(
         "SELECT consent_event_id, customer_id, purpose, channel, status, ts, source FROM consent_events "
         "ORDER BY consent_event_id",
+        label="consent events of the lake",
         batch_rows=batch,
     )
     for record_batch in reader:

@@ -83,10 +83,23 @@ def current_revision(engine: Engine) -> str | None:
     return "+".join(sorted(heads)) or None
 
 
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+
+
 def head_revision() -> str | None:
-    """The revision the code expects, in the form of `current_revision`."""
-    script = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
-    return "+".join(sorted(script.get_heads())) or None
+    """The revision the code expects, in the form of `current_revision` (Alembic keeps only the latest of
+    revisions that depend on each other, so a store at `head_revision` may show fewer heads; see `pending`)."""
+    return "+".join(sorted(_script().get_heads())) or None
+
+
+def pending(engine: Engine) -> list[str]:
+    """The heads of the code's history (Lingxi's and plug-ins' branches) that the store has not reached."""
+    script = _script()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    applied = {r.revision for r in script.iterate_revisions(current, "base") if r is not None} if current else set()
+    return sorted(h for h in script.get_heads() if h not in applied)
 
 
 def require_migrated(engine: Engine) -> None:
@@ -97,9 +110,11 @@ def require_migrated(engine: Engine) -> None:
         raise StoreError(f"cannot open the operational store: {e.orig}", hint="check LINGXI_DATABASE_URL") from e
     if current is None:
         raise StoreError("the operational store is not initialised", hint="run `lingxi init` first")
-    if current != head_revision():
+    missing = pending(engine)
+    if missing:
         raise StoreError(
-            f"the operational store is at revision {current}, the code expects {head_revision()}",
+            f"the operational store is at revision {current}, the code expects {head_revision()} "
+            f"({', '.join(missing)} not applied)",
             hint="run `lingxi init` to apply the pending migrations",
         )
 

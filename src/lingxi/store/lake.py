@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import random
 import secrets
+import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lingxi.engine.base import Engine as AnalyticEngine
+from lingxi.engine.base import Query
 from lingxi.errors import StoreError
 from lingxi.schema.types import LoadMode
 from lingxi.store.db import session_factory
@@ -94,6 +96,38 @@ class Lake:
                     raise
                 time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
         raise StoreError(f"could not publish `{dataset}`: too many concurrent writers", hint="retry the load")
+
+    def publish_query(
+        self,
+        engine: AnalyticEngine,
+        dataset: str,
+        query: Query,
+        *,
+        label: str,
+        as_of: date | None = None,
+        partition_by: Sequence[str] = (),
+        sort_by: Sequence[str] = ("customer_id",),
+        contract_version: int = 0,
+    ) -> Snapshot:
+        """Write `query`'s result as the next version of `dataset` (replacing it) and return the new snapshot.
+
+        The engine writes the files into a new folder (on Spark, the executors do), then the folder is
+        published; a failed write leaves the published snapshot as it was and its folder removed.
+        """
+        folder = self.new_folder(dataset)
+        try:
+            rows = engine.write_snapshot(query, folder, label=label, partition_by=partition_by, sort_by=sort_by)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        version = self.publish(
+            dataset, folder, mode="replace", row_count=rows, contract_version=contract_version, as_of=as_of
+        )
+        with self._sessions() as session:
+            row = session.scalars(
+                select(DatasetVersion).where(DatasetVersion.dataset == dataset, DatasetVersion.version == version)
+            ).one()
+        return self._to_snapshot(row)
 
     def _publish_once(
         self,
