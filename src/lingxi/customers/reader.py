@@ -21,6 +21,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlglot import exp
+
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import EngineError
 from lingxi.store import Lake, Snapshot
@@ -116,8 +118,12 @@ class LakeReader:
             self._local.cursor = cursor
         return cursor
 
-    def rows(self, sql: str, params: Sequence[Any] = (), *, label: str) -> list[dict[str, Any]]:
-        """Run a parameterised query on this thread's cursor; each row as a dict of column to value."""
+    def rows(self, query: exp.Expr | str, params: Sequence[Any] = (), *, label: str) -> list[dict[str, Any]]:
+        """Run a parameterised query on this thread's cursor; each row as a dict of column to value.
+
+        A sqlglot tree is rendered in DuckDB's dialect; its `?` placeholders take `params` in order.
+        """
+        sql = query if isinstance(query, str) else query.sql(dialect="duckdb")
         self.refresh()
         cursor = self._cursor()
         try:
