@@ -5,16 +5,20 @@ Pure functions, no engine: lingxi.customers.service and .dashboard run them on t
 with a request (customer ids, search text, phone hashes, limits) are `?` placeholders bound when the
 query runs, in the order the placeholders appear; values of a definition (tier bounds, asset types, the
 principal's branch or book) are literals rendered by sqlglot.
+
+Building a tree costs about as much as running it on a serving copy, so the trees are built once per
+scope and kept (`functools.cache`); they are shared: never modify one (sqlglot's builder methods copy).
 """
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
 from typing import Literal
 
 from sqlglot import exp
 
-from lingxi.auth.scope import Principal
-from lingxi.customers.scoping import scope_predicate, scoped_customers
+from lingxi.auth.scope import Principal, Scope
+from lingxi.customers.scoping import scope_of, scope_predicate, scoped_customers
 from lingxi.engine.sql import CTEPipeline, asc, col, desc, lit, param, table
 from lingxi.segments.compile import asset_holdings, aum_per_customer, tier_case
 from lingxi.segments.library import DEFAULT_TIERS
@@ -38,12 +42,17 @@ def _customer_is_param(alias: str | None = None) -> exp.Expr:
     return col("customer_id", alias).eq(param())
 
 
-def search_query(principal: Principal, by: SearchBy, *, with_aum: bool) -> exp.Select:
+def search_query(who: Principal | Scope, by: SearchBy, *, with_aum: bool) -> exp.Select:
     """Customers in scope matching a phone hash or a customer-number prefix; params: [value, limit]."""
+    return _search_query(scope_of(who), by, with_aum)
+
+
+@lru_cache(maxsize=256)
+def _search_query(scope: Scope, by: SearchBy, with_aum: bool) -> exp.Select:
     prefix = exp.StartsWith(this=col("customer_id", "c"), expression=param())
     match = col("phone_hash", "c").eq(param()) if by == "phone" else prefix
     columns = [col(name, "c") for name in ("customer_id", "branch_id", "name", "city", "risk_level")]
-    query = exp.select(*columns).from_(scoped_customers(principal))
+    query = exp.select(*columns).from_(scoped_customers(scope))
     if with_aum:
         query = query.select(col("aum", "a"), col("snapshot_date", "a").as_("aum_as_of")).join(
             aum_per_customer().subquery("a"), on=col("customer_id", "a").eq(col("customer_id", "c")), join_type="left"
@@ -53,20 +62,26 @@ def search_query(principal: Principal, by: SearchBy, *, with_aum: bool) -> exp.S
     return query.where(match).order_by(asc(col("customer_id", "c"))).limit(param())
 
 
-def profile_query(principal: Principal) -> exp.Select:
+def profile_query(who: Principal | Scope) -> exp.Select:
     """One customer's profile columns, identifier flags and whether it lies in scope; params: [customer_id]."""
+    return _profile_query(scope_of(who))
+
+
+@lru_cache(maxsize=256)
+def _profile_query(scope: Scope) -> exp.Select:
     return (
         exp.select(
             *(col(name) for name in PROFILE_COLUMNS),
             exp.Not(this=col("phone_hash").is_(exp.null())).as_("has_phone"),
             exp.Not(this=col("id_no_hash").is_(exp.null())).as_("has_id_no"),
-            exp.Paren(this=scope_predicate(principal)).as_("in_scope"),
+            exp.Paren(this=scope_predicate(scope)).as_("in_scope"),
         )
         .from_(table("customers"))
         .where(_customer_is_param())
     )
 
 
+@cache
 def aum_trend_query() -> exp.Select:
     """One customer's AUM on every holdings date, oldest first; params: [customer_id]."""
     return (
@@ -78,6 +93,7 @@ def aum_trend_query() -> exp.Select:
     )
 
 
+@cache
 def holdings_query() -> exp.Select:
     """One customer's non-zero holdings on a date, largest first; params: [customer_id, snapshot_date]."""
     return (
@@ -97,6 +113,7 @@ def holdings_query() -> exp.Select:
     )
 
 
+@cache
 def accounts_query() -> exp.Select:
     """One customer's accounts, oldest first; params: [customer_id]."""
     names = ("account_id", "type", "branch_id", "account_no_last4", "currency", "opened_at", "closed_at", "status")
@@ -108,6 +125,7 @@ def accounts_query() -> exp.Select:
     )
 
 
+@cache
 def recent_query(dataset: str) -> exp.Select:
     """One customer's latest RECENT rows of `transactions` or `events`; params: [customer_id]."""
     return (
@@ -119,6 +137,7 @@ def recent_query(dataset: str) -> exp.Select:
     )
 
 
+@cache
 def consents_query() -> exp.Select:
     """One customer's latest consent event per purpose and channel, from the lake; params: [customer_id]."""
     window = exp.Window(
@@ -135,13 +154,18 @@ def consents_query() -> exp.Select:
     )
 
 
-def dashboard_counts_query(principal: Principal, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Query:
+def dashboard_counts_query(who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Query:
     """Customers in scope counted by tier, risk level and branch: rows of (dim, key, n); no params."""
+    return _dashboard_counts_query(scope_of(who), with_aum, spec)
+
+
+@lru_cache(maxsize=64)
+def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec) -> exp.Query:
     pipe = CTEPipeline()
     aum = col("aum", "a") if with_aum else exp.null()
     base_query = exp.select(
         col("customer_id", "c"), col("branch_id", "c"), col("risk_level", "c"), tier_case(spec, aum).as_("tier")
-    ).from_(scoped_customers(principal))
+    ).from_(scoped_customers(scope))
     if with_aum:
         on = col("customer_id", "a").eq(col("customer_id", "c"))
         base_query = base_query.join(aum_per_customer().subquery("a"), on=on, join_type="left")

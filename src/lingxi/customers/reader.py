@@ -40,6 +40,9 @@ SERVING_COLUMNS: dict[str, tuple[str, ...] | None] = {
     "events": ("event_id", "customer_id", "ts", "channel", "event_name"),
 }
 
+#: How many rendered queries a reader keeps (the builders keep one tree per scope and query).
+RENDERED_KEPT = 1024
+
 
 class LakeReader:
     """Thread-safe reads of the lake's published datasets through DuckDB."""
@@ -63,6 +66,7 @@ class LakeReader:
         self._checked_at = float("-inf")
         self._snapshots: dict[str, Snapshot] = {}
         self._generation = 0
+        self._rendered: dict[int, tuple[exp.Expr, str]] = {}
 
     @property
     def snapshots(self) -> dict[str, Snapshot]:
@@ -123,7 +127,7 @@ class LakeReader:
 
         A sqlglot tree is rendered in DuckDB's dialect; its `?` placeholders take `params` in order.
         """
-        sql = query if isinstance(query, str) else query.sql(dialect="duckdb")
+        sql = query if isinstance(query, str) else self._render(query)
         self.refresh()
         cursor = self._cursor()
         try:
@@ -132,6 +136,17 @@ class LakeReader:
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         except Exception as e:  # duckdb's error types are the engine's business; keep the SQL
             raise EngineError(f"duckdb failed while reading {label}:\n{sql}\n\n{e}") from e
+
+    def _render(self, query: exp.Expr) -> str:
+        """DuckDB SQL of a tree, kept for the trees the query builders keep (they are built once per scope)."""
+        hit = self._rendered.get(id(query))
+        if hit is not None and hit[0] is query:
+            return hit[1]
+        sql = query.sql(dialect="duckdb")
+        if len(self._rendered) >= RENDERED_KEPT:
+            self._rendered.clear()
+        self._rendered[id(query)] = (query, sql)  # holding the tree keeps its id from being reused
+        return sql
 
     def close(self) -> None:
         self.engine.close()

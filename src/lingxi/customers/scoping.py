@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from lingxi.auth.scope import Principal, scope_condition, scope_filter
+from lingxi.auth.scope import Principal, Scope, scope_condition, scope_filter
 from lingxi.engine.sql import table
 
 
-def scope_predicate(principal: Principal, *, table_alias: str | None = None) -> exp.Expr:
-    """The principal's scope as a condition (`TRUE` for head office); raises PermissionDenied."""
-    condition = scope_condition(scope_filter(principal), table=table_alias)
+def scope_of(who: Principal | Scope) -> Scope:
+    """The scope of a principal (raises PermissionDenied when it may not read customers), or a scope as given."""
+    return scope_filter(who) if isinstance(who, Principal) else who
+
+
+def scope_predicate(who: Principal | Scope, *, table_alias: str | None = None) -> exp.Expr:
+    """The scope as a condition (`TRUE` for head office); raises PermissionDenied for a principal without one."""
+    condition = scope_condition(scope_of(who), table=table_alias)
     return exp.true() if condition is None else condition
 
 
-def scoped_customers(principal: Principal, *, alias: str = "c") -> exp.Subquery:
-    """A FROM-clause subquery of the customers `principal` may see, aliased `c`."""
-    return exp.select("*").from_(table("customers")).where(scope_predicate(principal)).subquery(alias)
+def scoped_customers(who: Principal | Scope, *, alias: str = "c") -> exp.Subquery:
+    """A FROM-clause subquery of the customers in scope, aliased `c`."""
+    return exp.select("*").from_(table("customers")).where(scope_predicate(who)).subquery(alias)
