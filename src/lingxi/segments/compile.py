@@ -37,6 +37,8 @@ def tier_case(spec: TierSpec, aum: exp.Expr) -> exp.Case:
     case = exp.Case()
     for below, above in zip(spec.tiers, spec.tiers[1:], strict=False):
         case = case.when(exp.LT(this=amount.copy(), expression=lit(above.lower)), lit(below.code))
+    if len(spec.tiers) == 1:  # one tier holds everyone; a CASE needs a WHEN
+        return case.when(exp.true(), lit(spec.tiers[0].code))
     return case.else_(lit(spec.tiers[-1].code))
 
 

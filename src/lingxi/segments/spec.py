@@ -95,9 +95,7 @@ def tier_problems(tiers: tuple[Tier, ...]) -> list[str]:
         if tier.code in seen:
             problems.append(f"tier {i}: code `{tier.code}` is used twice")
         seen.add(tier.code)
-        if not tier.lower.is_finite():
-            problems.append(f"tier {i} (`{tier.code}`): lower bound {tier.lower} is not an amount")
-        elif i > 1 and tiers[i - 2].lower.is_finite() and tier.lower <= tiers[i - 2].lower:
+        if i > 1 and tier.lower <= tiers[i - 2].lower:
             problems.append(
                 f"tier {i} (`{tier.code}`): lower bound {tier.lower} must be above tier {i - 1}'s "
                 f"({tiers[i - 2].lower}); order tiers from the lowest"
