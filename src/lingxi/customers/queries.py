@@ -140,16 +140,19 @@ def recent_query(dataset: str) -> exp.Select:
 @cache
 def consents_query() -> exp.Select:
     """One customer's latest consent event per purpose and channel, from the lake; params: [customer_id]."""
-    window = exp.Window(
+    rank = exp.Window(
         this=exp.RowNumber(),
         partition_by=[col("purpose"), col("channel")],
         order=exp.Order(expressions=[desc(col("ts")), desc(col("consent_event_id"))]),
     )
+    columns = ("purpose", "channel", "status", "since", "source")
+    ranked = exp.select(
+        col("purpose"), col("channel"), col("status"), col("ts").as_("since"), col("source"), rank.as_("lx_rank")
+    ).from_(table("consent_events"))
     return (
-        exp.select(col("purpose"), col("channel"), col("status"), col("ts").as_("since"), col("source"))
-        .from_(table("consent_events"))
-        .where(_customer_is_param())
-        .qualify(window.eq(lit(1)))
+        exp.select(*(col(c) for c in columns))
+        .from_(ranked.where(_customer_is_param()).subquery("e"))
+        .where(col("lx_rank").eq(lit(1)))
         .order_by(asc(col("purpose")), asc(col("channel")))
     )
 

@@ -142,7 +142,7 @@ def param() -> exp.Placeholder:
 
 def asc(expression: exp.Expr) -> exp.Ordered:
     """Ascending order with DuckDB's NULL placement (last), kept when rendered for another dialect."""
-    return exp.Ordered(this=expression, desc=False, nulls_first=False)
+    return exp.Ordered(this=expression, nulls_first=False)
 
 
 def desc(expression: exp.Expr) -> exp.Ordered:
