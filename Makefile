@@ -50,7 +50,7 @@ test-spark: install-dev
 	$(BIN)/pytest -m spark
 
 snapshots: install-dev
-	$(BIN)/pytest -q tests/segments tests/customers tests/engines/test_sql.py --snapshot-update
+	$(BIN)/pytest -q --snapshot-update $$(grep -rl --include='test_*.py' golden_sql tests)
 	git status --short tests/snapshots/
 
 lint: install-dev
