@@ -157,13 +157,13 @@ def consents_query() -> exp.Select:
     )
 
 
-def dashboard_counts_query(who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Query:
+def dashboard_counts_query(who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Union:
     """Customers in scope counted by tier, risk level and branch: rows of (dim, key, n); no params."""
     return _dashboard_counts_query(scope_of(who), with_aum, spec)
 
 
 @lru_cache(maxsize=64)
-def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec) -> exp.Query:
+def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec) -> exp.Union:
     pipe = CTEPipeline()
     aum = col("aum", "a") if with_aum else exp.null()
     base_query = exp.select(

@@ -19,6 +19,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar, overload
 
 import sqlglot
 from sqlglot import exp
@@ -31,6 +32,7 @@ DIALECTS = ("duckdb", "spark")
 CANONICAL = "duckdb"
 
 Value = str | int | float | Decimal | bool | date | datetime | None
+Q = TypeVar("Q", bound=exp.Query)
 
 #: Node types a condition may contain besides functions: columns, literals, comparisons, logic, CASE.
 ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
@@ -185,19 +187,24 @@ class CTEPipeline:
         self._steps[name] = query
         return table(name)
 
+    @overload
+    def build(self) -> exp.Select: ...
+
+    @overload
+    def build(self, final: Q) -> Q: ...
+
     def build(self, final: exp.Query | None = None) -> exp.Query:
         """The final query WITH every step; without `final`, the last step's rows."""
         if final is None:
             if not self._steps:
                 raise ValueError("an empty pipeline has no query")
-            name = next(reversed(self._steps))
-            final = exp.select("*").from_(name)
+            final = exp.select("*").from_(next(reversed(self._steps)))
         query = final.copy()
         for name, step in reversed(self._steps.items()):
-            query = _with_first(query, name, step)
+            _with_first(query, name, step)
         return query
 
-    def step_queries(self) -> list[tuple[str, exp.Query]]:
+    def step_queries(self) -> list[tuple[str, exp.Select]]:
         """For a debug mode: each step as a query of its own rows, WITH the steps it follows."""
         result = []
         names = list(self._steps)
@@ -209,15 +216,14 @@ class CTEPipeline:
         return result
 
 
-def _with_first(query: exp.Query, name: str, step: exp.Query) -> exp.Query:
-    """`query` with `name AS (step)` added in front of its own CTEs."""
+def _with_first(query: exp.Query, name: str, step: exp.Query) -> None:
+    """Add `name AS (step)` in front of the CTEs of `query` (in place)."""
     cte = exp.CTE(this=step.copy(), alias=exp.TableAlias(this=exp.to_identifier(name)))
     existing = query.args.get("with_")
     if existing is None:
         query.set("with_", exp.With(expressions=[cte]))
     else:
         existing.set("expressions", [cte, *existing.expressions])
-    return query
 
 
 # --- conditions written by people ------------------------------------------------------------------

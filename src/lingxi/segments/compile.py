@@ -77,7 +77,7 @@ def aum_per_customer(asset_types: Sequence[str] = ASSET_TYPES, *, latest: exp.Qu
     )
 
 
-def compile_tier_snapshot(spec: TierSpec = DEFAULT_TIERS, *, asset_types: Sequence[str] = ASSET_TYPES) -> exp.Query:
+def compile_tier_snapshot(spec: TierSpec = DEFAULT_TIERS, *, asset_types: Sequence[str] = ASSET_TYPES) -> exp.Select:
     """One row per customer of `customers`: customer_id, snapshot_date, aum DECIMAL(20, 2), tier.
 
     `snapshot_date` is the latest holdings date (the same on every row); `aum` is 0 for a customer
