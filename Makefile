@@ -8,11 +8,12 @@ PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 DEMO_DIR ?= data/demo
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install install-dev demo test test-fast test-spark lint typecheck bench clean
+.PHONY: help install install-dev demo test test-fast test-spark snapshots lint typecheck bench clean
 
 help:
 	@echo "make demo   build the synthetic demo bank and serve the console on http://127.0.0.1:8000"
 	@echo "make test   run the whole test suite (installs PostgreSQL and Java when missing)"
+	@echo "make snapshots   refresh the golden SQL under tests/snapshots/ (review the diff)"
 	@echo "make lint | typecheck | bench | clean"
 
 $(BIN)/python:
@@ -47,6 +48,10 @@ test-fast: install-dev
 test-spark: install-dev
 	bash scripts/ensure-test-deps.sh
 	$(BIN)/pytest -m spark
+
+snapshots: install-dev
+	$(BIN)/pytest -q --snapshot-update $$(grep -rl --include='test_*.py' golden_sql tests)
+	git status --short tests/snapshots/
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -13,7 +13,24 @@ from sqlalchemy import text
 
 from lingxi.store import Lake, connect, migrate
 
+from .golden import UPDATE_OPTION, GoldenSQL, golden_for
 from .pgcluster import ThrowawayCluster
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        UPDATE_OPTION,
+        action="store_true",
+        default=False,
+        help="rewrite the golden SQL files under tests/snapshots/ instead of comparing with them",
+    )
+
+
+@pytest.fixture
+def golden_sql(request: pytest.FixtureRequest) -> GoldenSQL:
+    """Golden SQL of the current test: `golden_sql.check(case, query)` (tests/golden.py)."""
+    return golden_for(request)
+
 
 STORES = [
     pytest.param("sqlite", id="sqlite"),

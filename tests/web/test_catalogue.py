@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from lingxi.auth.roles import Role
-from lingxi.customers.aum import TIERS
 from lingxi.privacy.masking import UnmaskReason
+from lingxi.segments import DEFAULT_TIERS
 from lingxi.web.i18n import LANGUAGES, catalogue, translator
 from lingxi.web.nav import sections
 from lingxi.web.render import TEMPLATES
@@ -22,7 +22,7 @@ def test_every_key_has_every_language() -> None:
 
 def test_every_key_a_template_or_the_code_uses_exists() -> None:
     used = {m for path in TEMPLATES.glob("*.html") for m in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))}
-    used |= {f"role.{r.value}" for r in Role} | {f"tier.{t.code}" for t in TIERS}
+    used |= {f"role.{r.value}" for r in Role} | {f"tier.{t.code}" for t in DEFAULT_TIERS.tiers}
     used |= {f"unmask.reason.{r.value}" for r in UnmaskReason}
     used |= {key for title, items in sections() for key in (title, *(i.key for i in items), *(i.status for i in items))}
     used |= {"home.scope_all", "home.scope_branch", "home.scope_book", "nav.no_permission", "error.403", "error.404"}

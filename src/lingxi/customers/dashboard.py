@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, Integer, func, select
 
 from lingxi.auth.scope import Principal, scope_filter
-from lingxi.customers.aum import TIERS, tier_case_sql
+from lingxi.customers.queries import dashboard_counts_query
 from lingxi.customers.reader import LakeReader
-from lingxi.customers.scoping import scoped_customers
-from lingxi.customers.service import latest_aum_sql
 from lingxi.schema.contract import RISK_LEVELS
+from lingxi.segments import DEFAULT_TIERS
+from lingxi.segments.compile import latest_holdings_date
 from lingxi.store.tables import Load
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
@@ -47,32 +47,23 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
     empty: dict[str, Any] = {
         "total": 0,
         "aum_as_of": None,
-        "by_tier": [{"key": t.code, "count": 0} for t in TIERS],
+        "by_tier": [{"key": t.code, "count": 0} for t in DEFAULT_TIERS.tiers],
         "by_risk": [{"key": r, "count": 0} for r in RISK_LEVELS],
         "by_branch": [],
     }
     if not reader.has("customers"):
         return empty
-    customers = scoped_customers(principal)
     with_aum = reader.has("holdings") and reader.has("products")
-    aum_join = f"LEFT JOIN {latest_aum_sql()} ON a.customer_id = c.customer_id" if with_aum else ""
-    aum = "a.aum" if with_aum else "NULL"
-    base = f"SELECT c.customer_id, c.branch_id, c.risk_level, {tier_case_sql(aum)} AS tier FROM {customers} {aum_join}"
-    rows = reader.rows(
-        f"WITH base AS ({base}) SELECT 'tier' AS dim, tier AS key, COUNT(*) AS n FROM base GROUP BY tier "
-        "UNION ALL SELECT 'risk', COALESCE(risk_level, 'unknown'), COUNT(*) FROM base GROUP BY risk_level "
-        "UNION ALL SELECT 'branch', branch_id, COUNT(*) FROM base GROUP BY branch_id",
-        label="dashboard counts",
-    )
+    rows = reader.rows(dashboard_counts_query(principal, with_aum=with_aum), label="dashboard counts")
     by: dict[str, dict[str, int]] = {"tier": {}, "risk": {}, "branch": {}}
     for r in rows:
         by[r["dim"]][str(r["key"])] = int(r["n"])
-    as_of = reader.rows("SELECT MAX(snapshot_date) AS d FROM holdings", label="AUM date")[0]["d"] if with_aum else None
+    as_of = reader.rows(latest_holdings_date(), label="AUM date")[0]["snapshot_date"] if with_aum else None
     risks = [*RISK_LEVELS, *sorted(k for k in by["risk"] if k not in RISK_LEVELS)]
     return {
         "total": sum(by["tier"].values()),
         "aum_as_of": as_of,
-        "by_tier": [{"key": t.code, "count": by["tier"].get(t.code, 0)} for t in TIERS],
+        "by_tier": [{"key": t.code, "count": by["tier"].get(t.code, 0)} for t in DEFAULT_TIERS.tiers],
         "by_risk": [{"key": r, "count": by["risk"].get(r, 0)} for r in risks],
         "by_branch": [{"key": k, "count": n} for k, n in sorted(by["branch"].items(), key=lambda kv: (-kv[1], kv[0]))],
     }

@@ -25,6 +25,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlglot import exp
+
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import EngineError
 from lingxi.store import Lake, Snapshot
@@ -41,6 +43,9 @@ SERVING_COLUMNS: dict[str, tuple[str, ...] | None] = {
     ),
     "events": ("event_id", "customer_id", "ts", "channel", "event_name"),
 }
+
+#: How many rendered queries a reader keeps (the builders keep one tree per scope and query).
+RENDERED_KEPT = 1024
 
 
 class LakeReader:
@@ -67,6 +72,7 @@ class LakeReader:
         self._checked_at = float("-inf")
         self._snapshots: dict[str, Snapshot] = {}
         self._generation = 0
+        self._rendered: dict[int, tuple[exp.Expr, str]] = {}
 
     @property
     def snapshots(self) -> dict[str, Snapshot]:
@@ -125,8 +131,12 @@ class LakeReader:
             self._local.cursor = cursor
         return cursor
 
-    def rows(self, sql: str, params: Sequence[Any] = (), *, label: str) -> list[dict[str, Any]]:
-        """Run a parameterised query on this thread's cursor; each row as a dict of column to value."""
+    def rows(self, query: exp.Expr | str, params: Sequence[Any] = (), *, label: str) -> list[dict[str, Any]]:
+        """Run a parameterised query on this thread's cursor; each row as a dict of column to value.
+
+        A sqlglot tree is rendered in DuckDB's dialect; its `?` placeholders take `params` in order.
+        """
+        sql = query if isinstance(query, str) else self._render(query)
         self.refresh()
         cursor = self._cursor()
         try:
@@ -135,6 +145,17 @@ class LakeReader:
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         except Exception as e:  # duckdb's error types are the engine's business; keep the SQL
             raise EngineError(f"duckdb failed while reading {label}:\n{sql}\n\n{e}") from e
+
+    def _render(self, query: exp.Expr) -> str:
+        """DuckDB SQL of a tree, kept for the trees the query builders keep (they are built once per scope)."""
+        hit = self._rendered.get(id(query))
+        if hit is not None and hit[0] is query:
+            return hit[1]
+        sql = query.sql(dialect="duckdb")
+        if len(self._rendered) >= RENDERED_KEPT:
+            self._rendered.clear()
+        self._rendered[id(query)] = (query, sql)  # holding the tree keeps its id from being reused
+        return sql
 
     def close(self) -> None:
         self.engine.close()

@@ -2,23 +2,29 @@
 
 Every query in lingxi.customers that returns customer rows, or numbers computed from them, goes through
 `scoped_customers`: a subquery of the `customers` view restricted by `lingxi.auth.scope.scope_condition`.
-Routes never filter by branch themselves (COMPLIANCE.md R45), so a new route cannot forget to.
+Routes never filter by branch themselves (COMPLIANCE.md R45), so a new route cannot forget to. Both are
+sqlglot trees whose branch ids and customer ids are literals rendered by sqlglot, so they cannot inject SQL.
 """
 
 from __future__ import annotations
 
-from lingxi.auth.scope import Principal, scope_condition, scope_filter
+from sqlglot import exp
+
+from lingxi.auth.scope import Principal, Scope, scope_condition, scope_filter
+from lingxi.engine.sql import table
 
 
-def scope_sql(principal: Principal, *, table: str | None = None) -> str:
-    """The principal's scope as a DuckDB condition (`TRUE` for head office); raises PermissionDenied.
-
-    Rendered from a sqlglot tree whose values are literals, so a branch id cannot inject SQL.
-    """
-    condition = scope_condition(scope_filter(principal), table=table)
-    return "TRUE" if condition is None else condition.sql(dialect="duckdb")
+def scope_of(who: Principal | Scope) -> Scope:
+    """The scope of a principal (raises PermissionDenied when it may not read customers), or a scope as given."""
+    return scope_filter(who) if isinstance(who, Principal) else who
 
 
-def scoped_customers(principal: Principal) -> str:
-    """A FROM-clause subquery of the customers `principal` may see, aliased `c`."""
-    return f"(SELECT * FROM customers WHERE {scope_sql(principal)}) AS c"
+def scope_predicate(who: Principal | Scope, *, table_alias: str | None = None) -> exp.Expr:
+    """The scope as a condition (`TRUE` for head office); raises PermissionDenied for a principal without one."""
+    condition = scope_condition(scope_of(who), table=table_alias)
+    return exp.true() if condition is None else condition
+
+
+def scoped_customers(who: Principal | Scope, *, alias: str = "c") -> exp.Subquery:
+    """A FROM-clause subquery of the customers in scope, aliased `c`."""
+    return exp.select("*").from_(table("customers")).where(scope_predicate(who)).subquery(alias)

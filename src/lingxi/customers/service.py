@@ -26,25 +26,20 @@ from sqlalchemy import Engine
 from lingxi.auth import audit
 from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
-from lingxi.customers.aum import ASSET_TYPES_SQL, tier_of
+from lingxi.customers import queries
+from lingxi.customers.queries import PROFILE_COLUMNS, SearchBy
 from lingxi.customers.reader import LakeReader
-from lingxi.customers.scoping import scope_sql, scoped_customers
 from lingxi.errors import InputError, NotFound
 from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
 from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
+from lingxi.segments import tier_of
 
-#: Customer columns shown on the 360 page; the identifier hashes are never shown (has_* flags instead).
-PROFILE_COLUMNS = (
-    "customer_id branch_id name birth_date gender city city_tier occupation onboarded_at risk_level "
-    "risk_assessed_at address status is_vulnerable"
-).split()
 COMPUTED = ("aum", "aum_tier", "aum_as_of", "has_phone", "has_id_no")
 PERSONAL_FIELDS = tuple(c.name for c in CUSTOMERS.columns if c.personal and c.name in PROFILE_COLUMNS)
 SEARCH_FIELDS = ("name", "city", "risk_level", "holdings.balance")
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-RECENT = 20
 
 
 def _not_found(customer_id: str) -> NotFound:
@@ -57,25 +52,17 @@ class SearchResult:
     by: str  # "id_prefix" or "phone"
 
 
-def latest_aum_sql(where: str = "TRUE") -> str:
-    """Per-customer AUM on the latest snapshot date, as a subquery aliased `a`."""
-    return (
-        "(SELECT h.customer_id, SUM(h.balance) AS aum, MAX(h.snapshot_date) AS aum_as_of FROM holdings h "
-        f"JOIN products p ON p.product_id = h.product_id WHERE p.type IN {ASSET_TYPES_SQL} AND {where} "
-        "AND h.snapshot_date = (SELECT MAX(snapshot_date) FROM holdings) GROUP BY h.customer_id) AS a"
-    )
-
-
 def search(
     reader: LakeReader, store: Engine, principal: Principal, query: str, *, hash_key: str, limit: int = 20
 ) -> SearchResult:
     """Customers in scope whose number starts with `query`, or whose mobile is `query`; masked and audited."""
     text = query.strip()
     phone = normalise_phone(text)
+    by: SearchBy
     if phone is not None:
-        by, condition, params = "phone", "c.phone_hash = ?", [keyed_hash(phone, hash_key)]
+        by, value = "phone", keyed_hash(phone, hash_key)
     elif CUSTOMER_ID.match(text):
-        by, condition, params = "id_prefix", "starts_with(c.customer_id, ?)", [text.upper()]
+        by, value = "id_prefix", text.upper()
     else:
         raise InputError(
             "search needs a customer number (or its beginning) or a mainland mobile number",
@@ -83,13 +70,10 @@ def search(
         )
     rows: list[dict[str, Any]] = []
     if reader.has("customers"):
-        aum = latest_aum_sql() if reader.has("holdings") and reader.has("products") else None
-        aum_cols = "a.aum, a.aum_as_of" if aum else "NULL AS aum, NULL AS aum_as_of"
-        join = f"LEFT JOIN {aum} ON a.customer_id = c.customer_id" if aum else ""
+        with_aum = reader.has("holdings") and reader.has("products")
         rows = reader.rows(
-            f"SELECT c.customer_id, c.branch_id, c.name, c.city, c.risk_level, {aum_cols} "
-            f"FROM {scoped_customers(principal)} {join} WHERE {condition} ORDER BY c.customer_id LIMIT ?",
-            [*params, max(1, min(limit, 100))],
+            queries.search_query(principal, by, with_aum=with_aum),
+            [value, max(1, min(limit, 100))],
             label="customer search",
         )
     found = []
@@ -104,13 +88,7 @@ def search(
 def _customer_row(reader: LakeReader, principal: Principal, customer_id: str) -> dict[str, Any] | None:
     if not CUSTOMER_ID.match(customer_id) or not reader.has("customers"):
         return None
-    rows = reader.rows(
-        f"SELECT {', '.join(PROFILE_COLUMNS)}, phone_hash IS NOT NULL AS has_phone, "
-        f"id_no_hash IS NOT NULL AS has_id_no, ({scope_sql(principal)}) AS in_scope "
-        "FROM customers WHERE customer_id = ?",
-        [customer_id],
-        label=f"customer `{customer_id}`",
-    )
+    rows = reader.rows(queries.profile_query(principal), [customer_id], label=f"customer `{customer_id}`")
     return rows[0] if rows else None
 
 
@@ -157,13 +135,8 @@ def customer_360(
         "aum_trend": trend,
         "holdings": _holdings(reader, cid, latest["snapshot_date"] if latest else None),
         "accounts": _accounts(reader, principal, cid),
-        "transactions": _recent(
-            reader,
-            "transactions",
-            cid,
-            "txn_id, ts, amount, direction, channel, category, counterparty_type, product_id",
-        ),
-        "events": _recent(reader, "events", cid, "event_id, ts, channel, event_name"),
+        "transactions": _recent(reader, "transactions", cid),
+        "events": _recent(reader, "events", cid),
         "consents": _consents(reader, store, cid),
         "contact_history": None,  # arrives with channels/ (issue: outbound contact records)
         "unmasked": list(profile.unmasked),
@@ -180,47 +153,27 @@ def customer_360(
 def _aum_trend(reader: LakeReader, cid: str) -> list[dict[str, Any]]:
     if not (reader.has("holdings") and reader.has("products")):
         return []
-    rows = reader.rows(
-        "SELECT h.snapshot_date, SUM(h.balance) AS aum FROM holdings h JOIN products p ON p.product_id = h.product_id "
-        f"WHERE h.customer_id = ? AND p.type IN {ASSET_TYPES_SQL} GROUP BY h.snapshot_date ORDER BY h.snapshot_date",
-        [cid],
-        label="AUM trend",
-    )
+    rows = reader.rows(queries.aum_trend_query(), [cid], label="AUM trend")
     return [{"snapshot_date": r["snapshot_date"], "aum": float(r["aum"] or 0)} for r in rows]
 
 
 def _holdings(reader: LakeReader, cid: str, on: Any) -> list[dict[str, Any]]:
     if on is None or not reader.has("products"):
         return []
-    return reader.rows(
-        "SELECT h.product_id, p.name AS product_name, p.type AS product_type, p.risk_level AS product_risk_level, "
-        "h.balance FROM holdings h LEFT JOIN products p ON p.product_id = h.product_id "
-        "WHERE h.customer_id = ? AND h.snapshot_date = ? AND h.balance <> 0 ORDER BY h.balance DESC",
-        [cid, on],
-        label="holdings",
-    )
+    return reader.rows(queries.holdings_query(), [cid, on], label="holdings")
 
 
 def _accounts(reader: LakeReader, principal: Principal, cid: str) -> list[dict[str, Any]]:
     if not reader.has("accounts"):
         return []
-    rows = reader.rows(
-        "SELECT account_id, type, branch_id, account_no_last4, currency, opened_at, closed_at, status "
-        "FROM accounts WHERE customer_id = ? ORDER BY opened_at",
-        [cid],
-        label="accounts",
-    )
+    rows = reader.rows(queries.accounts_query(), [cid], label="accounts")
     return [mask_record(r, ACCOUNTS, principal).values for r in rows]
 
 
-def _recent(reader: LakeReader, dataset: str, cid: str, columns: str) -> list[dict[str, Any]]:
+def _recent(reader: LakeReader, dataset: str, cid: str) -> list[dict[str, Any]]:
     if not reader.has(dataset):
         return []
-    return reader.rows(
-        f"SELECT {columns} FROM {dataset} WHERE customer_id = ? ORDER BY ts DESC LIMIT {RECENT}",
-        [cid],
-        label=f"recent {dataset}",
-    )
+    return reader.rows(queries.recent_query(dataset), [cid], label=f"recent {dataset}")
 
 
 def _consents(reader: LakeReader, store: Engine, cid: str) -> list[dict[str, Any]]:
@@ -243,13 +196,7 @@ def _consents(reader: LakeReader, store: Engine, cid: str) -> list[dict[str, Any
         ]
     if not reader.has("consent_events"):
         return []
-    return reader.rows(
-        "SELECT purpose, channel, status, ts AS since, source FROM consent_events WHERE customer_id = ? "
-        "QUALIFY row_number() OVER (PARTITION BY purpose, channel ORDER BY ts DESC, consent_event_id DESC) = 1 "
-        "ORDER BY purpose, channel",
-        [cid],
-        label="consents",
-    )
+    return reader.rows(queries.consents_query(), [cid], label="consents")
 
 
-__all__ = ["SearchResult", "customer_360", "latest_aum_sql", "search"]
+__all__ = ["PROFILE_COLUMNS", "SearchResult", "customer_360", "search"]

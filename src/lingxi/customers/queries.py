@@ -1,0 +1,202 @@
+"""The customer reads as sqlglot trees: search, the parts of the 360, and the dashboard counts.
+
+Pure functions, no engine: lingxi.customers.service and .dashboard run them on the serving reader
+(DuckDB), and tests/customers/test_queries.py keeps their golden SQL per dialect. Values that arrive
+with a request (customer ids, search text, phone hashes, limits) are `?` placeholders bound when the
+query runs, in the order the placeholders appear; values of a definition (tier bounds, asset types, the
+principal's branch or book) are literals rendered by sqlglot.
+
+Building a tree costs about as much as running it on a serving copy, so the trees are built once per
+scope and kept (`functools.cache`); they are shared: never modify one (sqlglot's builder methods copy).
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import Literal
+
+from sqlglot import exp
+
+from lingxi.auth.scope import Principal, Scope
+from lingxi.customers.scoping import scope_of, scope_predicate, scoped_customers
+from lingxi.engine.sql import CTEPipeline, asc, col, desc, lit, param, table
+from lingxi.segments.compile import asset_holdings, aum_per_customer, tier_case
+from lingxi.segments.library import DEFAULT_TIERS
+from lingxi.segments.spec import TierSpec
+
+#: Customer columns shown on the 360 page; the identifier hashes are never shown (has_* flags instead).
+PROFILE_COLUMNS = (
+    "customer_id branch_id name birth_date gender city city_tier occupation onboarded_at risk_level "
+    "risk_assessed_at address status is_vulnerable"
+).split()
+#: The columns of the recent rows the 360 shows, per dataset.
+RECENT_COLUMNS = {
+    "transactions": ("txn_id", "ts", "amount", "direction", "channel", "category", "counterparty_type", "product_id"),
+    "events": ("event_id", "ts", "channel", "event_name"),
+}
+RECENT = 20
+SearchBy = Literal["phone", "id_prefix"]
+
+
+def _customer_is_param(alias: str | None = None) -> exp.Expr:
+    return col("customer_id", alias).eq(param())
+
+
+def search_query(who: Principal | Scope, by: SearchBy, *, with_aum: bool) -> exp.Select:
+    """Customers in scope matching a phone hash or a customer-number prefix; params: [value, limit]."""
+    return _search_query(scope_of(who), by, with_aum)
+
+
+@lru_cache(maxsize=256)
+def _search_query(scope: Scope, by: SearchBy, with_aum: bool) -> exp.Select:
+    prefix = exp.StartsWith(this=col("customer_id", "c"), expression=param())
+    match = col("phone_hash", "c").eq(param()) if by == "phone" else prefix
+    columns = [col(name, "c") for name in ("customer_id", "branch_id", "name", "city", "risk_level")]
+    query = exp.select(*columns).from_(scoped_customers(scope))
+    if with_aum:
+        query = query.select(col("aum", "a"), col("snapshot_date", "a").as_("aum_as_of")).join(
+            aum_per_customer().subquery("a"), on=col("customer_id", "a").eq(col("customer_id", "c")), join_type="left"
+        )
+    else:
+        query = query.select(exp.null().as_("aum"), exp.null().as_("aum_as_of"))
+    return query.where(match).order_by(asc(col("customer_id", "c"))).limit(param())
+
+
+def profile_query(who: Principal | Scope) -> exp.Select:
+    """One customer's profile columns, identifier flags and whether it lies in scope; params: [customer_id]."""
+    return _profile_query(scope_of(who))
+
+
+@lru_cache(maxsize=256)
+def _profile_query(scope: Scope) -> exp.Select:
+    return (
+        exp.select(
+            *(col(name) for name in PROFILE_COLUMNS),
+            exp.Not(this=col("phone_hash").is_(exp.null())).as_("has_phone"),
+            exp.Not(this=col("id_no_hash").is_(exp.null())).as_("has_id_no"),
+            exp.Paren(this=scope_predicate(scope)).as_("in_scope"),
+        )
+        .from_(table("customers"))
+        .where(_customer_is_param())
+    )
+
+
+@cache
+def aum_trend_query() -> exp.Select:
+    """One customer's AUM on every holdings date, oldest first; params: [customer_id]."""
+    return (
+        asset_holdings()
+        .select(col("snapshot_date", "h"), exp.Sum(this=col("balance", "h")).as_("aum"), append=False)
+        .where(_customer_is_param("h"))
+        .group_by(col("snapshot_date", "h"))
+        .order_by(asc(col("snapshot_date", "h")))
+    )
+
+
+@cache
+def holdings_query() -> exp.Select:
+    """One customer's non-zero holdings on a date, largest first; params: [customer_id, snapshot_date]."""
+    return (
+        exp.select(
+            col("product_id", "h"),
+            col("name", "p").as_("product_name"),
+            col("type", "p").as_("product_type"),
+            col("risk_level", "p").as_("product_risk_level"),
+            col("balance", "h"),
+        )
+        .from_(table("holdings", alias="h"))
+        .join(table("products", alias="p"), on=col("product_id", "p").eq(col("product_id", "h")), join_type="left")
+        .where(_customer_is_param("h"))
+        .where(col("snapshot_date", "h").eq(param()))
+        .where(exp.NEQ(this=col("balance", "h"), expression=lit(0)))
+        .order_by(desc(col("balance", "h")))
+    )
+
+
+@cache
+def accounts_query() -> exp.Select:
+    """One customer's accounts, oldest first; params: [customer_id]."""
+    names = ("account_id", "type", "branch_id", "account_no_last4", "currency", "opened_at", "closed_at", "status")
+    return (
+        exp.select(*(col(n) for n in names))
+        .from_(table("accounts"))
+        .where(_customer_is_param())
+        .order_by(asc(col("opened_at")))
+    )
+
+
+@cache
+def recent_query(dataset: str) -> exp.Select:
+    """One customer's latest RECENT rows of `transactions` or `events`; params: [customer_id]."""
+    return (
+        exp.select(*(col(n) for n in RECENT_COLUMNS[dataset]))
+        .from_(table(dataset))
+        .where(_customer_is_param())
+        .order_by(desc(col("ts")))
+        .limit(lit(RECENT))
+    )
+
+
+@cache
+def consents_query() -> exp.Select:
+    """One customer's latest consent event per purpose and channel, from the lake; params: [customer_id]."""
+    rank = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[col("purpose"), col("channel")],
+        order=exp.Order(expressions=[desc(col("ts")), desc(col("consent_event_id"))]),
+    )
+    columns = ("purpose", "channel", "status", "since", "source")
+    ranked = exp.select(
+        col("purpose"), col("channel"), col("status"), col("ts").as_("since"), col("source"), rank.as_("lx_rank")
+    ).from_(table("consent_events"))
+    return (
+        exp.select(*(col(c) for c in columns))
+        .from_(ranked.where(_customer_is_param()).subquery("e"))
+        .where(col("lx_rank").eq(lit(1)))
+        .order_by(asc(col("purpose")), asc(col("channel")))
+    )
+
+
+def dashboard_counts_query(who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Union:
+    """Customers in scope counted by tier, risk level and branch: rows of (dim, key, n); no params."""
+    return _dashboard_counts_query(scope_of(who), with_aum, spec)
+
+
+@lru_cache(maxsize=64)
+def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec) -> exp.Union:
+    pipe = CTEPipeline()
+    aum = col("aum", "a") if with_aum else exp.null()
+    base_query = exp.select(
+        col("customer_id", "c"), col("branch_id", "c"), col("risk_level", "c"), tier_case(spec, aum).as_("tier")
+    ).from_(scoped_customers(scope))
+    if with_aum:
+        on = col("customer_id", "a").eq(col("customer_id", "c"))
+        base_query = base_query.join(aum_per_customer().subquery("a"), on=on, join_type="left")
+    base = pipe.step("base", base_query)
+
+    def count(dim: str, key: exp.Expr, by: str) -> exp.Select:
+        star = exp.Count(this=exp.Star())
+        return exp.select(lit(dim).as_("dim"), key.as_("key"), star.as_("n")).from_(base.copy()).group_by(col(by))
+
+    risk = exp.Coalesce(this=col("risk_level"), expressions=[lit("unknown")])
+    counts = exp.union(
+        count("tier", col("tier"), "tier"),
+        count("risk", risk, "risk_level"),
+        count("branch", col("branch_id"), "branch_id"),
+        distinct=False,
+    )
+    return pipe.build(counts)
+
+
+__all__ = [
+    "PROFILE_COLUMNS",
+    "RECENT_COLUMNS",
+    "accounts_query",
+    "aum_trend_query",
+    "consents_query",
+    "dashboard_counts_query",
+    "holdings_query",
+    "profile_query",
+    "recent_query",
+    "search_query",
+]

@@ -1,0 +1,146 @@
+"""The tier snapshot runs unchanged on every engine and agrees with `tier_of`, the Python oracle.
+
+A tiny table set (customers, products, holdings on two dates) is registered on DuckDB and, under
+`-m spark`, on a local Spark session; `compile_tier_snapshot` must give the rows the oracle computes,
+with `aum` as DECIMAL(20, 2) on both. A Hypothesis test checks `tier_case` against `tier_of` on DuckDB
+for random tier definitions and amounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
+from lingxi.engine import Engine
+from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine.sql import col, table
+from lingxi.segments import ASSET_TYPES, DEFAULT_TIERS, TierSpec, compile_tier_snapshot, tier_case, tier_of
+
+from .conftest import ENGINES
+
+OLD, LATEST = date(2025, 1, 31), date(2025, 2, 28)
+PRODUCTS = {"D1": "deposit", "T1": "time_deposit", "W1": "wealth", "F1": "fund", "L1": "loan", "C1": "credit_card"}
+CUSTOMERS = ["C01", "C02", "C03", "C04", "C05", "C06", "C07", "C08"]
+HOLDINGS = [  # (date, customer, product, balance)
+    (OLD, "C01", "D1", "9000000.00"),  # old date: does not count
+    (LATEST, "C01", "D1", "49999.99"),
+    (LATEST, "C02", "D1", "20000.00"),
+    (LATEST, "C02", "W1", "30000.00"),  # 50,000.00: base (lower bound inclusive)
+    (LATEST, "C03", "F1", "499999.99"),
+    (LATEST, "C03", "L1", "800000.00"),  # a loan is not an asset
+    (LATEST, "C04", "T1", "6000000.00"),  # private
+    (LATEST, "C05", "C1", "-1200.50"),  # card debt only: 0
+    (OLD, "C06", "D1", "70000.00"),  # holdings on an old date only: 0
+    (LATEST, "C07", "W1", "5999999.99"),
+    (LATEST, "C07", "D1", "0.01"),  # 6,000,000.00: private
+]  # C08: no holdings at all
+
+
+def tables() -> dict[str, pa.Table]:
+    return {
+        "customers": pa.table({"customer_id": CUSTOMERS, "branch_id": ["B1"] * len(CUSTOMERS)}),
+        "products": pa.table({"product_id": list(PRODUCTS), "type": list(PRODUCTS.values())}),
+        "holdings": pa.table(
+            {
+                "snapshot_date": pa.array([h[0] for h in HOLDINGS], pa.date32()),
+                "customer_id": [h[1] for h in HOLDINGS],
+                "product_id": [h[2] for h in HOLDINGS],
+                "balance": pa.array([Decimal(h[3]) for h in HOLDINGS], pa.decimal128(18, 2)),
+            }
+        ),
+    }
+
+
+def oracle(spec: TierSpec = DEFAULT_TIERS) -> list[tuple[Any, ...]]:
+    aum = {c: Decimal(0) for c in CUSTOMERS}
+    for on, customer, product, balance in HOLDINGS:
+        if on == LATEST and PRODUCTS[product] in ASSET_TYPES:
+            aum[customer] += Decimal(balance)
+    return sorted((c, LATEST, aum[c], tier_of(aum[c], spec)) for c in CUSTOMERS)
+
+
+@pytest.fixture(params=ENGINES)
+def tier_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "duckdb":
+        engine: Engine = DuckDBEngine(memory_limit="256MB", threads=1)
+    else:
+        from lingxi.engine.spark import SparkEngine
+
+        engine = SparkEngine(request.getfixturevalue("spark_session"))
+    for name, data in tables().items():
+        engine.register_arrow(name, data)
+    yield engine
+    engine.close()
+
+
+def rows(result: pa.Table) -> list[tuple[Any, ...]]:
+    return sorted(tuple(r.values()) for r in result.to_pylist())
+
+
+def test_tier_snapshot_on_every_engine(tier_engine: Engine) -> None:
+    result = tier_engine.run(compile_tier_snapshot(), label="tier snapshot")
+    assert result.column_names == ["customer_id", "snapshot_date", "aum", "tier"]
+    assert result.schema.field("aum").type == pa.decimal128(20, 2)
+    assert rows(result) == oracle()
+    assert dict((r[0], r[3]) for r in rows(result)) == {
+        "C01": "long_tail",
+        "C02": "base",
+        "C03": "base",
+        "C04": "private",
+        "C05": "long_tail",
+        "C06": "long_tail",
+        "C07": "private",
+        "C08": "long_tail",
+    }
+
+
+def test_tier_snapshot_with_other_tiers_and_assets(tier_engine: Engine) -> None:
+    spec = TierSpec(tiers=[{"code": "small", "lower": 0}, {"code": "large", "lower": "49999.99"}])
+    query = compile_tier_snapshot(spec, asset_types=("deposit",))
+    got = {r[0]: (r[2], r[3]) for r in rows(tier_engine.run(query, label="tier snapshot"))}
+    assert got["C01"] == (Decimal("49999.99"), "large")
+    assert got["C02"] == (Decimal("20000.00"), "small")
+    assert got["C07"] == (Decimal("0.01"), "small")
+
+
+def test_tier_snapshot_without_holdings(tier_engine: Engine) -> None:
+    empty = tables()["holdings"].slice(0, 0)
+    tier_engine.register_arrow("holdings", empty)
+    got = rows(tier_engine.run(compile_tier_snapshot(), label="tier snapshot"))
+    assert got == [(c, None, Decimal("0.00"), "long_tail") for c in CUSTOMERS]
+
+
+# --- tier_case against tier_of on DuckDB --------------------------------------------------------------
+
+amounts = st.decimals(min_value=-1_000, max_value=10**10, places=2, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def tier_specs(draw: st.DrawFn) -> TierSpec:
+    bounds = draw(st.lists(st.decimals(min_value=Decimal("0.01"), max_value=10**9, places=2), max_size=5, unique=True))
+    lowers = [Decimal(0), *sorted(bounds)]
+    return TierSpec(tiers=[{"code": f"t{i}", "lower": lower} for i, lower in enumerate(lowers)])
+
+
+@pytest.fixture(scope="module")
+def duck() -> Iterator[DuckDBEngine]:
+    engine = DuckDBEngine(memory_limit="256MB", threads=1)
+    yield engine
+    engine.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=tier_specs(), values=st.lists(st.one_of(st.none(), amounts), min_size=1, max_size=20))
+def test_tier_case_agrees_with_tier_of(duck: DuckDBEngine, spec: TierSpec, values: list[Decimal | None]) -> None:
+    duck.register_arrow("lx_amounts", pa.table({"aum": pa.array(values, pa.decimal128(20, 2))}))
+    query = exp.select(col("aum"), tier_case(spec, col("aum")).as_("tier")).from_(table("lx_amounts"))
+    got = [(r["aum"], r["tier"]) for r in duck.run(query, label="tiers").to_pylist()]
+    assert sorted(got, key=repr) == sorted(((v, tier_of(v, spec)) for v in values), key=repr)

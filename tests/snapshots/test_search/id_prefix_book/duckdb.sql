@@ -1,0 +1,39 @@
+SELECT
+  c.customer_id,
+  c.branch_id,
+  c.name,
+  c.city,
+  c.risk_level,
+  a.aum,
+  a.snapshot_date AS aum_as_of
+FROM (
+  SELECT
+    *
+  FROM customers
+  WHERE
+    customer_id IN ('C000000001', 'C000000002')
+) AS c
+LEFT JOIN (
+  SELECT
+    h.customer_id,
+    MAX(h.snapshot_date) AS snapshot_date,
+    SUM(h.balance) AS aum
+  FROM holdings AS h
+  JOIN products AS p
+    ON p.product_id = h.product_id
+  WHERE
+    p.type IN ('deposit', 'time_deposit', 'wealth', 'fund', 'insurance', 'pension')
+    AND h.snapshot_date = (
+      SELECT
+        MAX(snapshot_date) AS snapshot_date
+      FROM holdings
+    )
+  GROUP BY
+    h.customer_id
+) AS a
+  ON a.customer_id = c.customer_id
+WHERE
+  STARTS_WITH(c.customer_id, ?)
+ORDER BY
+  c.customer_id
+LIMIT ?

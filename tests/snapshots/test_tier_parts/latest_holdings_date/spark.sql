@@ -1,0 +1,3 @@
+SELECT
+  MAX(snapshot_date) AS snapshot_date
+FROM holdings
