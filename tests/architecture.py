@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +70,9 @@ def sources_of(root: Path = SRC) -> dict[str, str]:
     return found
 
 
-def imports_of(module: str, source: str) -> Iterator[Import]:
+def imports_of(module: str, source: str, modules: Collection[str] = ()) -> Iterator[Import]:
+    """The Lingxi imports of a module. `from package import submodule` counts as importing the submodule only
+    (when `modules` knows it), as Python needs only the package's own imports done, not the importer's."""
     tree = ast.parse(source)
     lazy_nodes = {
         id(n)
@@ -89,7 +91,8 @@ def imports_of(module: str, source: str) -> Iterator[Import]:
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            subs = [f"{node.module}.{a.name}" for a in node.names]
+            names = subs if all(s in modules for s in subs) else [node.module, *subs]
         else:
             continue
         for name in names:
@@ -107,7 +110,7 @@ def violations(sources: Mapping[str, str]) -> list[str]:
     found: list[str] = []
     edges: dict[str, set[str]] = {}
     for module, source in sources.items():
-        for imp in imports_of(module, source):
+        for imp in imports_of(module, source, sources.keys()):
             if imp.target not in sources:  # `from lingxi.x import name` also yields `lingxi.x.name`
                 continue
             if not imp.typing_only:
