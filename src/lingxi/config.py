@@ -74,6 +74,14 @@ class Settings(BaseSettings):
         default="development",
         description="`production` refuses unsafe defaults (the development hash key).",
     )
+    capabilities: str = Field(
+        default="",
+        description=(
+            "Plug-in capabilities from outside Lingxi, as comma-separated import paths of their packages "
+            "(each with a capability.py); they also come from the `lingxi.capabilities` entry points. "
+            "Read by the capability registry when a command or the server starts."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `lingxi serve` listens on.")
     port: int = Field(default=8000, description="Port `lingxi serve` listens on.")
 
