@@ -1,5 +1,8 @@
 """The home dashboard's numbers: customers by AUM tier, risk level and branch; data freshness; quarantine.
 
+Tiers come from the segments capability's dated tier snapshot (`aum_tiers`, written by the pipeline's
+`tiers` stage); before the first pipeline run they are computed from the holdings, with the same result.
+
 Customer counts go through the same scoped subquery as every other customer read, so a branch RM's
 dashboard counts only their branch. Results are cached per (lake generation, scope): the numbers only
 change when a snapshot is published, and the 100k-customer aggregation is the expensive part. Freshness
@@ -16,11 +19,12 @@ from typing import Any
 from sqlalchemy import Engine, Integer, func, select
 
 from lingxi.auth.scope import Principal, scope_filter
-from lingxi.customers.queries import dashboard_counts_query
+from lingxi.customers.queries import dashboard_counts_query, tier_date_query
 from lingxi.customers.reader import LakeReader
 from lingxi.schema.contract import RISK_LEVELS
 from lingxi.segments import DEFAULT_TIERS
 from lingxi.segments.compile import latest_holdings_date
+from lingxi.segments.service import TIER_DATASET
 from lingxi.store.tables import Load
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
@@ -54,11 +58,16 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
     if not reader.has("customers"):
         return empty
     with_aum = reader.has("holdings") and reader.has("products")
-    rows = reader.rows(dashboard_counts_query(principal, with_aum=with_aum), label="dashboard counts")
+    tiers = reader.has(TIER_DATASET)  # the segments capability's daily snapshot; else computed from holdings
+    query = dashboard_counts_query(principal, with_aum=with_aum, from_snapshot=tiers)
+    rows = reader.rows(query, label="dashboard counts")
     by: dict[str, dict[str, int]] = {"tier": {}, "risk": {}, "branch": {}}
     for r in rows:
         by[r["dim"]][str(r["key"])] = int(r["n"])
-    as_of = reader.rows(latest_holdings_date(), label="AUM date")[0]["snapshot_date"] if with_aum else None
+    as_of = None
+    if tiers or with_aum:
+        dated = tier_date_query() if tiers else latest_holdings_date()
+        as_of = reader.rows(dated, label="AUM date")[0]["snapshot_date"]
     risks = [*RISK_LEVELS, *sorted(k for k in by["risk"] if k not in RISK_LEVELS)]
     return {
         "total": sum(by["tier"].values()),

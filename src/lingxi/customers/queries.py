@@ -22,6 +22,7 @@ from lingxi.customers.scoping import scope_of, scope_predicate, scoped_customers
 from lingxi.engine.sql import CTEPipeline, asc, col, desc, lit, param, table
 from lingxi.segments.compile import asset_holdings, aum_per_customer, tier_case
 from lingxi.segments.library import DEFAULT_TIERS
+from lingxi.segments.service import TIER_DATASET
 from lingxi.segments.spec import TierSpec
 
 #: Customer columns shown on the 360 page; the identifier hashes are never shown (has_* flags instead).
@@ -157,21 +158,49 @@ def consents_query() -> exp.Select:
     )
 
 
-def dashboard_counts_query(who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS) -> exp.Union:
-    """Customers in scope counted by tier, risk level and branch: rows of (dim, key, n); no params."""
-    return _dashboard_counts_query(scope_of(who), with_aum, spec)
+@cache
+def tier_query() -> exp.Select:
+    """One customer's row of the tier snapshot (segments): tier, aum, snapshot_date; params: [customer_id]."""
+    columns = (col("tier"), col("aum"), col("snapshot_date"))
+    return exp.select(*columns).from_(table(TIER_DATASET)).where(_customer_is_param())
+
+
+@cache
+def tier_date_query() -> exp.Select:
+    """One row: `snapshot_date`, the holdings date the tier snapshot was computed from."""
+    return exp.select(exp.Max(this=col("snapshot_date")).as_("snapshot_date")).from_(table(TIER_DATASET))
+
+
+def dashboard_counts_query(
+    who: Principal | Scope, *, with_aum: bool, spec: TierSpec = DEFAULT_TIERS, from_snapshot: bool = False
+) -> exp.Union:
+    """Customers in scope counted by tier, risk level and branch: rows of (dim, key, n); no params.
+
+    `from_snapshot` reads each customer's tier from the segments capability's tier snapshot (a customer
+    loaded after it counts in the lowest tier, as one without holdings); otherwise the tiers are computed
+    from the holdings (`with_aum`) or everyone is in the lowest tier.
+    """
+    return _dashboard_counts_query(scope_of(who), with_aum, spec, from_snapshot)
 
 
 @lru_cache(maxsize=64)
-def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec) -> exp.Union:
+def _dashboard_counts_query(scope: Scope, with_aum: bool, spec: TierSpec, from_snapshot: bool) -> exp.Union:
     pipe = CTEPipeline()
-    aum = col("aum", "a") if with_aum else exp.null()
-    base_query = exp.select(
-        col("customer_id", "c"), col("branch_id", "c"), col("risk_level", "c"), tier_case(spec, aum).as_("tier")
-    ).from_(scoped_customers(scope))
-    if with_aum:
-        on = col("customer_id", "a").eq(col("customer_id", "c"))
-        base_query = base_query.join(aum_per_customer().subquery("a"), on=on, join_type="left")
+    columns = (col("customer_id", "c"), col("branch_id", "c"), col("risk_level", "c"))
+    if from_snapshot:
+        tier = exp.Coalesce(this=col("tier", "t"), expressions=[lit(spec.codes[0])])
+        on = col("customer_id", "t").eq(col("customer_id", "c"))
+        base_query = (
+            exp.select(*columns, tier.as_("tier"))
+            .from_(scoped_customers(scope))
+            .join(table(TIER_DATASET, alias="t"), on=on, join_type="left")
+        )
+    else:
+        aum = col("aum", "a") if with_aum else exp.null()
+        base_query = exp.select(*columns, tier_case(spec, aum).as_("tier")).from_(scoped_customers(scope))
+        if with_aum:
+            on = col("customer_id", "a").eq(col("customer_id", "c"))
+            base_query = base_query.join(aum_per_customer().subquery("a"), on=on, join_type="left")
     base = pipe.step("base", base_query)
 
     def count(dim: str, key: exp.Expr, by: str) -> exp.Select:
@@ -198,5 +227,7 @@ __all__ = [
     "holdings_query",
     "profile_query",
     "recent_query",
+    "tier_date_query",
+    "tier_query",
     "search_query",
 ]

@@ -42,6 +42,7 @@ SERVING_COLUMNS: dict[str, tuple[str, ...] | None] = {
         "txn_id customer_id ts amount direction channel category counterparty_type product_id".split()
     ),
     "events": ("event_id", "customer_id", "ts", "channel", "event_name"),
+    "aum_tiers": None,  # the segments capability's tier snapshot: one row per customer
 }
 
 #: How many rendered queries a reader keeps (the builders keep one tree per scope and query).

@@ -35,6 +35,7 @@ from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
 from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
 from lingxi.segments import tier_of
+from lingxi.segments.service import TIER_DATASET
 
 COMPUTED = ("aum", "aum_tier", "aum_as_of", "has_phone", "has_id_no")
 PERSONAL_FIELDS = tuple(c.name for c in CUSTOMERS.columns if c.personal and c.name in PROFILE_COLUMNS)
@@ -119,11 +120,12 @@ def customer_360(
     cid = str(row["customer_id"])
     trend = _aum_trend(reader, cid)
     latest = trend[-1] if trend else None
-    row |= {
-        "aum": latest["aum"] if latest else 0.0,
-        "aum_as_of": latest["snapshot_date"] if latest else None,
-    }
-    row["aum_tier"] = tier_of(row["aum"])
+    tier = _tier(reader, cid)
+    if tier is not None:  # the dated tier snapshot: AUM on the bank's latest holdings date, and its tier
+        row |= {"aum": float(tier["aum"]), "aum_as_of": tier["snapshot_date"], "aum_tier": tier["tier"]}
+    else:  # before the first pipeline run: the customer's latest AUM, its tier computed here
+        aum = latest["aum"] if latest else 0.0
+        row |= {"aum": aum, "aum_as_of": latest["snapshot_date"] if latest else None, "aum_tier": tier_of(aum)}
     try:
         profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
     except PermissionDenied:  # an unmasking the role may not do, or without a reason: refused and audited (F22)
@@ -148,6 +150,14 @@ def customer_360(
         if profile.unmasked:
             audit.append(conn, audit.Action.UNMASK, who, target=cid, fields=profile.unmasked, reason=str(reason))
     return result
+
+
+def _tier(reader: LakeReader, cid: str) -> dict[str, Any] | None:
+    """The customer's row of the segments capability's tier snapshot (None before the first pipeline run)."""
+    if not reader.has(TIER_DATASET):
+        return None
+    rows = reader.rows(queries.tier_query(), [cid], label="AUM tier")
+    return rows[0] if rows else None
 
 
 def _aum_trend(reader: LakeReader, cid: str) -> list[dict[str, Any]]:

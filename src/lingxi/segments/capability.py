@@ -1,0 +1,17 @@
+"""The segments capability's declaration: the daily AUM tier snapshot, and the customer data it holds."""
+
+from __future__ import annotations
+
+from lingxi.capability import Capability, LakeHolding, Stage
+from lingxi.segments.service import TIER_DATASET, tier_stage
+
+CAPABILITY = Capability(
+    name="segments",
+    description="Groups of customers; so far the AUM tiers, as a dated snapshot in the lake.",
+    stages=(
+        Stage(
+            "tiers", "compute every customer's AUM tier as a dated snapshot in the lake", tier_stage, after=("load",)
+        ),
+    ),
+    lake_holdings=(LakeHolding(TIER_DATASET),),
+)
