@@ -84,6 +84,7 @@ class NavEntry:
     href: str
     section: Section
     permission: str | None = None
+    match: str | None = None  # the entry is active under this path prefix (default: under `href`)
 
 
 @dataclass(frozen=True)

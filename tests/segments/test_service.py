@@ -18,12 +18,12 @@ from lingxi.auth.roles import Role, permissions_of
 from lingxi.auth.scope import Principal
 from lingxi.customers import customer_360, customer_counts
 from lingxi.customers.queries import dashboard_counts_query
-from lingxi.customers.reader import LakeReader
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.pipeline import PipelineContext, run_pipeline
 from lingxi.segments import DEFAULT_TIERS, tier_of
 from lingxi.segments.service import TIER_DATASET, publish_tier_snapshot
 from lingxi.store import Lake
+from lingxi.store.serving import LakeReader
 
 from .. import factories
 

@@ -8,8 +8,8 @@ the CLI can use it too.
 from __future__ import annotations
 
 from lingxi.customers.dashboard import customer_counts, freshness, quarantine, summary
-from lingxi.customers.reader import LakeReader
 from lingxi.customers.service import SearchResult, customer_360, search
+from lingxi.store.serving import LakeReader
 
 __all__ = [
     "LakeReader",

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, Integer, func, select
 
 from lingxi.auth.scope import Principal, scope_filter
 from lingxi.customers.queries import dashboard_counts_query, tier_date_query
-from lingxi.customers.reader import LakeReader
 from lingxi.schema.contract import RISK_LEVELS
 from lingxi.segments import DEFAULT_TIERS
 from lingxi.segments.compile import latest_holdings_date
 from lingxi.segments.service import TIER_DATASET
+from lingxi.store.serving import LakeReader
 from lingxi.store.tables import Load
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()

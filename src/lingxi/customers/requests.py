@@ -2,8 +2,8 @@
 
 The service under both faces: the consent and data-subject-request routes of the API and the console's
 forms call these functions and nothing else, so they cannot differ. Each one first checks that the
-customer is published and inside the principal's branch scope (`require_in_scope`: 404 for unknown and
-out-of-scope alike, the denial audited), then calls the privacy library, which validates and audits.
+customer is published and inside the principal's branch scope (lingxi.auth.access.require_in_scope: 404
+for unknown and out-of-scope alike, the denial audited), then calls the privacy library, which validates and audits.
 
 Data-subject requests work on an analytic engine the face passes in (`lingxi.engine.engine_from`), not on
 the serving reader: the reader keeps serving copies under the datasets' names. After a correction or an
@@ -20,29 +20,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lingxi.auth import audit
-from lingxi.auth.scope import Principal, can_read_customer
-from lingxi.customers.reader import LakeReader
+from lingxi.auth.access import require_in_scope
+from lingxi.auth.scope import Principal
 from lingxi.engine import Engine as AnalyticEngine
-from lingxi.errors import InputError, NotFound
+from lingxi.errors import InputError
 from lingxi.privacy import consent, correction, dsr
 from lingxi.store import Lake
-
-CUSTOMER_BRANCH = "SELECT branch_id FROM customers WHERE customer_id = ?"
-
-
-def require_in_scope(reader: LakeReader, store: Engine, principal: Principal, customer_id: str) -> None:
-    """Raise NotFound unless the customer is published and inside the principal's scope (denials audited).
-
-    It reads the branch from the lake and asks `can_read_customer`, the rule every customer query applies
-    (lingxi.auth.scope); the customer id is a bound parameter.
-    """
-    rows = reader.rows(CUSTOMER_BRANCH, [customer_id], label="a customer's branch") if reader.has("customers") else []
-    missing = NotFound(f"no customer `{customer_id}`", hint="check the customer number; search lists those you may see")
-    if not rows:
-        raise missing
-    if not can_read_customer(principal, rows[0]["branch_id"], customer_id):
-        audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
-        raise missing
+from lingxi.store.serving import LakeReader
 
 
 @dataclass(frozen=True)
@@ -124,3 +108,14 @@ def erase_customer(
     receipt = dsr.erase_customer(lake, engine, customer_id, actor=audit.Who.of(principal), hash_key=hash_key, now=now)
     reader.refresh(force=True)  # the 360 and search stop showing the customer now
     return receipt
+
+
+__all__ = [
+    "ConsentView",
+    "consent_view",
+    "correct_customer",
+    "erase_customer",
+    "export_customer",
+    "record_consent",
+    "require_in_scope",
+]

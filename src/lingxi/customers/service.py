@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lingxi.auth import audit
+from lingxi.auth.access import not_found
 from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
 from lingxi.customers import queries
 from lingxi.customers.queries import PROFILE_COLUMNS, SearchBy
-from lingxi.customers.reader import LakeReader
 from lingxi.errors import InputError, NotFound
 from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
@@ -36,15 +36,12 @@ from lingxi.privacy.masking import mask_record
 from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
 from lingxi.segments import tier_of
 from lingxi.segments.service import TIER_DATASET
+from lingxi.store.serving import LakeReader
 
 COMPUTED = ("aum", "aum_tier", "aum_as_of", "has_phone", "has_id_no")
 PERSONAL_FIELDS = tuple(c.name for c in CUSTOMERS.columns if c.personal and c.name in PROFILE_COLUMNS)
 SEARCH_FIELDS = ("name", "city", "risk_level", "holdings.balance")
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-
-
-def _not_found(customer_id: str) -> NotFound:
-    return NotFound(f"no customer `{customer_id}`", hint="check the customer number; search lists those you may see")
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def _customer_row(reader: LakeReader, principal: Principal, customer_id: str) ->
 
 def _deny(store: Engine, principal: Principal, customer_id: str) -> NotFound:
     audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
-    return _not_found(customer_id)
+    return not_found(customer_id)
 
 
 def customer_360(
@@ -114,7 +111,7 @@ def customer_360(
     """
     row = _customer_row(reader, principal, customer_id)
     if row is None:
-        raise _not_found(customer_id)
+        raise not_found(customer_id)
     if not row.pop("in_scope"):
         raise _deny(store, principal, customer_id)
     cid = str(row["customer_id"])

@@ -67,7 +67,7 @@ CAPABILITY = Capability(
             after=("corrections",),
         ),
     ),
-    nav=(NavEntry("nav.privacy", "/privacy/inventory", "govern"),),  # no customer data: every role
+    nav=(NavEntry("nav.privacy", "/privacy/inventory", "govern", match="/privacy/"),),  # no customer data: any role
     tables=tables_of(ConsentEventRow, Erasure, DsrRequest, Correction),
     store_holdings=(
         StoreHolding(

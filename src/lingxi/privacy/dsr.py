@@ -184,15 +184,20 @@ def lake_records(
     for name in lake.register(engine, only):
         table = exp.to_identifier(name, quoted=True)
         columns = set(engine.run(exp.select("*").from_(table).limit(0), label=f"columns of {name}").column_names)
-        if "customer_id" not in columns:
+        key = holdings.lake_customer_column(name)
+        if key not in columns:
             continue
-        condition: exp.Condition = exp.column("customer_id").eq(exp.Literal.string(who.customer_id))
+        condition: exp.Condition = exp.column(key).eq(exp.Placeholder())  # request values are bound
+        params: list[Any] = [who.customer_id]
         if who.devices:
             for col in sorted({"anonymous_id", "device_id"} & columns):
-                linked = exp.column(col).isin(*(exp.Literal.string(d) for d in sorted(who.devices)))
-                condition = exp.or_(condition, exp.and_(exp.column("customer_id").is_(exp.null()), linked))
+                devices = sorted(who.devices)
+                linked = exp.column(col).isin(*(exp.Placeholder() for _ in devices))
+                condition = exp.or_(condition, exp.and_(exp.column(key).is_(exp.null()), linked))
+                params += devices
         query = exp.select("*").from_(table).where(condition)
-        out[name] = [jsonable(r) for r in engine.run(query, label=f"{name} rows of a customer").to_pylist()]
+        rows = engine.run(query, label=f"{name} rows of a customer", params=params).to_pylist()
+        out[name] = [jsonable(r) for r in rows]
     return out
 
 
@@ -297,25 +302,25 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _rows_of(table: pa.Table, who: Subject) -> pa.ChunkedArray | pa.Array:
-    """Boolean mask of the rows about the customer (their id, or anonymous rows on their devices)."""
+def _rows_of(table: pa.Table, who: Subject, key: str) -> pa.ChunkedArray | pa.Array:
+    """Boolean mask of the rows about the customer (their id in `key`, or anonymous rows on their devices)."""
     names = table.column_names
-    mask = pc.fill_null(pc.equal(table["customer_id"], who.customer_id), False)
+    mask = pc.fill_null(pc.equal(table[key], who.customer_id), False)
     if who.devices:
         devices = pa.array(sorted(who.devices), pa.string())
         for col in ("anonymous_id", "device_id"):
             if col in names:
-                linked = pc.and_(pc.is_null(table["customer_id"]), pc.is_in(table[col], value_set=devices))
+                linked = pc.and_(pc.is_null(table[key]), pc.is_in(table[col], value_set=devices))
                 mask = pc.or_(mask, pc.fill_null(linked, False))
     return mask
 
 
-def _without(who: Subject) -> FileEdit:
+def _without(who: Subject, key: str = "customer_id") -> FileEdit:
     def edit(path: Path) -> pa.Table | None:
-        if "customer_id" not in pq.read_schema(path).names:
+        if key not in pq.read_schema(path).names:
             return None
         table = pq.read_table(path)
-        mask = _rows_of(table, who)
+        mask = _rows_of(table, who, key)
         return table.filter(pc.invert(mask)) if pc.any(mask).as_py() else None
 
     return edit
@@ -381,12 +386,13 @@ def erase_customer(
         store_done = holdings.erase_store(conn, who, at)
     lake_done: dict[str, Any] = {}
     for snap in lake.snapshots():
-        version, files = rewrite_dataset(lake, snap, _without(who))
+        without = _without(who, holdings.lake_customer_column(snap.dataset))
+        version, files = rewrite_dataset(lake, snap, without)
         current = lake.snapshot(snap.dataset)
         gone = 0
         if remove_superseded and current is not None:
             for folder in sorted(_folders_of(lake, snap.dataset) - set(current.paths)):
-                if folder.exists() and any(_without(who)(f) is not None for f in folder.rglob("*.parquet")):
+                if folder.exists() and any(without(f) is not None for f in folder.rglob("*.parquet")):
                     shutil.rmtree(folder)
                     gone += 1
         if version is not None or gone:

@@ -43,6 +43,14 @@ def undeclared_store_tables(store: Engine) -> list[str]:
     return sorted(found - held.keys())
 
 
+def lake_customer_column(dataset: str) -> str:
+    """The column naming the customer in a lake dataset, as its holding declares (`customer_id` otherwise)."""
+    for holding in registry.lake_holdings():
+        if holding.dataset == dataset:
+            return holding.customer_column
+    return CUSTOMER_COLUMN
+
+
 def lake_dataset_declared(dataset: str) -> bool:
     names = {h.dataset for h in registry.lake_holdings()}
     return dataset in names or CONTRACT in names and dataset in TABLES

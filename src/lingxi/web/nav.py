@@ -22,6 +22,13 @@ class NavItem:
     href: str | None  # None: not built yet
     permission: str | None = None
     status: str = "nav.soon"  # why it is greyed when not built
+    match: str | None = None  # active under this path prefix (default: under `href`)
+
+    def active_at(self, path: str) -> bool:
+        if self.href is None:
+            return False
+        prefix = self.match or self.href
+        return path == self.href or prefix != "/" and path.startswith(prefix)
 
     def enabled_for(self, principal: Principal) -> bool:
         return self.href is not None and (self.permission is None or principal.can(self.permission))
@@ -53,7 +60,7 @@ def sections() -> list[tuple[str, list[NavItem]]]:
 
 
 def _item(entry: NavEntry | None, key: str) -> NavItem:
-    return NavItem(key, None) if entry is None else NavItem(entry.key, entry.href, entry.permission)
+    return NavItem(key, None) if entry is None else NavItem(entry.key, entry.href, entry.permission, match=entry.match)
 
 
 def navigation(principal: Principal, path: str) -> list[dict[str, object]]:
@@ -63,8 +70,7 @@ def navigation(principal: Principal, path: str) -> list[dict[str, object]]:
         entries: list[dict[str, object]] = []
         for item in items:
             enabled = item.enabled_for(principal)
-            active = item.href is not None and (path == item.href or item.href != "/" and path.startswith(item.href))
-            active = active or item.key == "nav.privacy" and path.startswith("/privacy/")
+            active = item.active_at(path)
             why = None if enabled else (item.status if item.href is None else "nav.no_permission")
             entries.append({"key": item.key, "href": item.href, "enabled": enabled, "active": active, "why": why})
         result.append({"title": title, "items": entries})
