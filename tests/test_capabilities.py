@@ -30,23 +30,11 @@ from lingxi.auth.roles import Role, known_permissions, permissions_of
 from lingxi.config import Settings
 from lingxi.errors import ConfigError
 from lingxi.privacy import holdings
-from lingxi.web import i18n
 
 from .auth.conftest import FAST, PASSWORD
+from .plugins import PLUGIN, UNDECLARED, use_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
-PLUGIN = "tests.fixtures.loyalty"
-UNDECLARED = "tests.fixtures.loyalty_undeclared"
-
-
-def use_plugins(*packages: str) -> None:
-    """Name plug-ins as a bank would (LINGXI_CAPABILITIES) and forget what the registry found before."""
-    if packages:
-        os.environ[registry.ENV_VAR] = ",".join(packages)
-    else:
-        os.environ.pop(registry.ENV_VAR, None)
-    registry.reset()
-    i18n.catalogue.cache_clear()
 
 
 @pytest.fixture

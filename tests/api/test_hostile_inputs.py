@@ -21,6 +21,7 @@ from sqlalchemy import text
 from lingxi.auth import audit
 
 from .conftest import Bank
+from .test_consent_http import grant
 
 HOSTILE = [
     "'",
@@ -136,20 +137,11 @@ def test_customer_path_ids(clients: dict[str, tuple[TestClient, str]], intact: N
 
 def test_consent_path_ids(clients: dict[str, tuple[TestClient, str]], intact: None) -> None:
     client, csrf = clients["approver1"]
-    body = {
-        "purpose": "marketing",
-        "channel": "sms",
-        "status": "granted",
-        "source": "branch",
-        "occurred_at": "2026-01-05T09:30:00+08:00",
-        "notice_version": "v3",
-        "evidence": "branch-form-17",
-    }
     for i, value in enumerate(HOSTILE):
         cid = segment(value)
         no_error(client.get(f"/api/v1/customers/{cid}/consents"), 404, 405, 422)
         no_error(client.get(f"/api/v1/customers/{cid}/consents?history=true"), 404, 405, 422)
-        keyed = body | {"idempotency_key": f"hostile-{i}"}
+        keyed = grant(idempotency_key=f"hostile-{i}")
         r = client.post(f"/api/v1/customers/{cid}/consents", json=keyed, headers={"X-CSRF-Token": csrf})
         no_error(r, 404, 405, 422)
 

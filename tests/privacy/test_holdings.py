@@ -11,7 +11,6 @@ holdings left undeclared, the same requests refuse to run.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,21 +32,15 @@ from lingxi.privacy import dsr, holdings
 from lingxi.schema import TABLES
 from lingxi.store import Lake, connect, migrate
 
+from ..plugins import PLUGIN, UNDECLARED, use_plugins
+
 MARKER = "CMARKER0001"
 KEY = "test-key"
 STAFF = Who("dpo.test", "approver")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def use_plugins(*packages: str) -> None:
-    if packages:
-        os.environ[registry.ENV_VAR] = ",".join(packages)
-    else:
-        os.environ.pop(registry.ENV_VAR, None)
-    registry.reset()
-
-
-@pytest.fixture(params=["tests.fixtures.loyalty"])
+@pytest.fixture(params=[PLUGIN])
 def plugin(request: pytest.FixtureRequest) -> Iterator[str]:
     use_plugins(request.param)
     yield request.param
@@ -209,7 +202,7 @@ def test_a_marker_customer_is_exported_from_everywhere_and_erased_from_everywher
 
 
 def test_undeclared_customer_data_makes_requests_refuse(tmp_path: Path) -> None:
-    use_plugins("tests.fixtures.loyalty_undeclared")
+    use_plugins(UNDECLARED)
     try:
         store = connect(f"sqlite:///{tmp_path / 'lingxi.db'}")
         migrate(store)
