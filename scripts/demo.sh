@@ -23,13 +23,14 @@ fi
 password=$(cat "$password_file")
 branch=$("$bin/python" - <<'PY'
 from lingxi.config import Settings
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import engine_from
 from lingxi.store import Lake, connect
 
 s = Settings()
-with DuckDBEngine(memory_limit="512MB") as engine:
+with engine_from(s) as engine:
     Lake(s.lake_dir, connect(s.resolved_database_url)).register(engine, ["customers"])
-    print(engine.con.sql("SELECT branch_id FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchall()[0][0])
+    query = "SELECT branch_id FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    print(engine.run(query, label="the demo RM's branch").column(0)[0].as_py())
 PY
 )
 existing=$(COLUMNS=250 "$bin/lingxi" user list 2>/dev/null || true)  # wide: names must not be cut

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from lingxi.errors import SpecError
+from lingxi.errors import InputError, SpecError
 
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 DOCS = "order tiers from the lowest, the first at 0 (lingxi.segments.library.DEFAULT_TIERS is an example)"
@@ -81,6 +83,19 @@ class TierSpec(BaseModel):
         return code
 
 
+def load_tier_spec(path: Path) -> TierSpec:
+    """A TierSpec from a YAML (or JSON) file; a missing or unreadable file is an InputError naming it."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read tier file `{path}`: {e.strerror}", hint="check the path") from e
+    except yaml.YAMLError as e:
+        raise InputError(f"tier file `{path}` is not valid YAML: {e}", hint=DOCS) from e
+    if not isinstance(data, dict):
+        raise InputError(f"tier file `{path}` must hold a mapping with `tiers:`", hint=DOCS)
+    return TierSpec.model_validate(data)
+
+
 def tier_problems(tiers: tuple[Tier, ...]) -> list[str]:
     """Every problem of an ordered list of tiers (empty when valid)."""
     if not tiers:
@@ -120,4 +135,4 @@ def _spec_error(data: Any, error: ValidationError) -> SpecError:
     return SpecError(_subject(name), problems, hint=DOCS)
 
 
-__all__ = ["Tier", "TierSpec", "tier_problems"]
+__all__ = ["Tier", "TierSpec", "load_tier_spec", "tier_problems"]
