@@ -31,7 +31,7 @@ from lingxi.api.app import create_app
 from lingxi.auth import Argon2Params, AuthPolicy, service
 from lingxi.config import Settings
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.store import Lake, connect, migrate
 
 CHEAP = AuthPolicy(hashing=Argon2Params(time_cost=1, memory_cost_kib=8, parallelism=1))
@@ -52,7 +52,7 @@ def build(out: Path, customers: int, days: int) -> Settings:
         migrate(store)
         with DuckDBEngine(memory_limit="2GB") as engine:
             run_pipeline(
-                PipelineContext(
+                StageContext(
                     lake=Lake(settings.lake_dir, store), engine=engine, loader=engine, extracts=root / "extracts"
                 )
             )

@@ -21,7 +21,7 @@ from pathlib import Path
 from lingxi.engine import Engine
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.engine.sql import render
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.segments import compile_tier_snapshot
 from lingxi.segments.service import SOURCES, publish_tier_snapshot
 from lingxi.store import Lake, connect, migrate
@@ -43,7 +43,7 @@ def build(out: Path, customers: int) -> Lake:
                 path.unlink()
         with DuckDBEngine(memory_limit="2GB") as engine:
             run_pipeline(
-                PipelineContext(lake=lake, engine=engine, loader=engine, extracts=root / "extracts"), only=["load"]
+                StageContext(lake=lake, engine=engine, loader=engine, extracts=root / "extracts"), only=["load"]
             )
         (root / "loaded").write_text("ok")
         print(f"generated and loaded {customers:,} customers in {time.perf_counter() - started:.0f} s")

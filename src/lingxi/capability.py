@@ -10,6 +10,7 @@ of the platform must know about it, so that nothing central is edited when one i
 - its **ORM tables** (they reach Alembic's `migrations/env.py` through the registry); Lingxi's own
   capabilities add their migrations to the one history in `store/migrations/versions/`, a plug-in brings
   its own branch (`migrations`, depending on Lingxi's revision it needs), which `lingxi init` applies too;
+- the lake datasets the console reads per customer, which the serving reader keeps in memory (`served`);
 - **where it keeps customer data** — operational tables and lake datasets — and how each is exported and
   erased (data-subject requests act on every declaration, and refuse to run while a table holding a
   `customer_id` is declared by nobody).
@@ -88,6 +89,16 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class Served:
+    """A lake dataset the console reads per customer: the serving reader keeps it in memory (up to a size),
+    with only `columns` (None: all), sorted by `order_by`, so one customer's rows take milliseconds."""
+
+    dataset: str
+    columns: tuple[str, ...] | None = None
+    order_by: tuple[str, ...] = ("customer_id",)
+
+
+@dataclass(frozen=True)
 class Subject:
     """A customer and what points at them, found before anything is erased (data-subject requests)."""
 
@@ -149,6 +160,7 @@ class Capability:
     migrations: str | None = None  # a plug-in's own Alembic branch: a folder of its package (Lingxi's are central)
     store_holdings: tuple[StoreHolding, ...] = ()
     lake_holdings: tuple[LakeHolding, ...] = ()
+    served: tuple[Served, ...] = ()  # datasets the console reads per customer (lingxi.store.serving)
     package: str = ""  # filled in by the registry: the capability's import path
 
 

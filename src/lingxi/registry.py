@@ -16,15 +16,15 @@ import importlib
 import importlib.util
 import os
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from lingxi.capability import Capability, LakeHolding, NavEntry, PermissionGrant, Stage, StoreHolding
-from lingxi.errors import ConfigError
+from lingxi.capability import Capability, LakeHolding, NavEntry, PermissionGrant, Served, Stage, StoreHolding
+from lingxi.errors import ConfigError, SpecError
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData, Table
@@ -52,28 +52,69 @@ def _load(package: str) -> Capability:
 
 
 def _builtin_packages() -> list[str]:
+    """Lingxi's folders with a `capability.py`, found by path so that no other package is imported."""
     root = importlib.import_module(_ROOT)
     found = []
     for info in pkgutil.iter_modules(root.__path__):
-        if info.ispkg and importlib.util.find_spec(f"{_ROOT}.{info.name}.capability") is not None:
+        if info.ispkg and any(os.path.isfile(os.path.join(p, info.name, "capability.py")) for p in root.__path__):
             found.append(f"{_ROOT}.{info.name}")
     return sorted(found)
 
 
 def _plugin_packages() -> list[str]:
-    named = [p.strip() for p in os.environ.get(ENV_VAR, "").split(",") if p.strip()]
+    if _configured is not None:
+        named = list(_configured)
+    else:
+        named = [p.strip() for p in os.environ.get(ENV_VAR, "").split(",") if p.strip()]
     named += [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)]
     return list(dict.fromkeys(named))
 
 
 @cache
 def _discover(plugins: tuple[str, ...]) -> tuple[Capability, ...]:
-    found = [_load(p) for p in [*_builtin_packages(), *plugins]]
-    names = [c.name for c in found]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError(f"capability name(s) declared twice: {', '.join(twice)}")
-    return tuple(found)
+    found = tuple(_load(p) for p in [*_builtin_packages(), *plugins])
+    problems = declaration_problems(found)
+    if problems:
+        raise SpecError("The capability declarations", problems, hint="see docs/concepts/architecture.md")
+    return found
+
+
+def _twice(kind: str, names: list[str]) -> list[str]:
+    return [f"{kind} `{n}` is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+
+
+def declaration_problems(found: Sequence[Capability]) -> list[str]:
+    """What is wrong with a set of declarations, checked when they are found rather than when first used."""
+    problems = _twice("capability", [c.name for c in found])
+    problems += _twice("pipeline stage", [s.name for c in found for s in c.stages])
+    problems += _twice("permission", [p.name for c in found for p in c.permissions])
+    problems += _twice("audit action", [a for c in found for a in c.audit_actions])
+    problems += _twice("table", [t.name for c in found for t in c.tables])
+    problems += _twice("store holding of table", [h.table for c in found for h in c.store_holdings])
+    problems += _twice("lake holding of dataset", [h.dataset for c in found for h in c.lake_holdings])
+    problems += _twice("served dataset", [s.dataset for c in found for s in c.served])
+    for c in found:
+        for grant in c.permissions:
+            if not grant.name.startswith(f"{c.name}:"):
+                problems.append(f"{c.name}: permission `{grant.name}` must start with `{c.name}:`")
+        for h in c.store_holdings:
+            where = f"{c.name}: holding `{h.table}`"
+            if h.erase == "custom" and (h.export is None or h.eraser is None):
+                problems.append(f"{where} is `custom` but lacks its own `export` or `eraser`")
+            if h.erase in ("custom", "retain") and not h.why:
+                problems.append(f"{where} is `{h.erase}` and must say why in `why`")
+            if h.export is not None and h.section == "operational":
+                problems.append(f"{where} has its own export, so it needs its own `section` of the export")
+    return problems
+
+
+_configured: list[str] | None = None
+
+
+def configure(plugins: str | None) -> None:
+    """Name the plug-ins from the settings (`Settings.capabilities`) rather than the environment."""
+    global _configured
+    _configured = None if plugins is None else [p.strip() for p in plugins.split(",") if p.strip()]
 
 
 def capabilities() -> tuple[Capability, ...]:
@@ -193,6 +234,13 @@ def lake_holdings() -> list[LakeHolding]:
     return [h for c in capabilities() for h in c.lake_holdings]
 
 
+def served() -> dict[str, Served]:
+    """The datasets capabilities ask the serving reader to keep in memory, by name."""
+    return {s.dataset: s for c in capabilities() for s in c.served}
+
+
 def reset() -> None:
-    """Forget what was found (tests that change LINGXI_CAPABILITIES)."""
+    """Forget what was found and any `configure` (tests that change LINGXI_CAPABILITIES)."""
+    global _configured
+    _configured = None
     _discover.cache_clear()

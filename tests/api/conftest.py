@@ -18,7 +18,7 @@ from lingxi.api.app import create_app
 from lingxi.auth import service
 from lingxi.config import DEV_HASH_KEY, Settings
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.privacy.identifiers import keyed_hash
 from lingxi.store import Lake, connect, migrate
 
@@ -68,7 +68,7 @@ def build_bank(root: Path) -> Bank:
     migrate(store)
     lake = Lake(settings.lake_dir, store)
     with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
-        run_pipeline(PipelineContext(lake=lake, engine=engine, loader=engine, extracts=root / "extracts"))
+        run_pipeline(StageContext(lake=lake, engine=engine, loader=engine, extracts=root / "extracts"))
         lake.register(engine, ["customers"])
         rows = engine.con.sql(
             "SELECT customer_id, branch_id, phone_hash FROM customers ORDER BY customer_id"

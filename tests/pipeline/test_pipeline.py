@@ -8,7 +8,7 @@ import pytest
 
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import DataQualityError, InputError
-from lingxi.pipeline import PipelineContext, StageFailed, run_pipeline
+from lingxi.pipeline import StageContext, StageFailed, run_pipeline
 from lingxi.store import Lake
 
 from .. import factories
@@ -27,14 +27,14 @@ def extracts(folder: Path, bad_transactions: int = 0) -> Path:
 
 def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake: Lake, tmp_path: Path) -> None:
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x"))
+        ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x"))
         seen = []
         results = run_pipeline(ctx, on_stage=seen.append)
         assert [r.name for r in results] == ["load", "corrections", "consent", "tiers"] == [r.name for r in seen]
         assert "skipped" in results[-1].summary and lake.snapshot("aum_tiers") is None  # no holdings loaded
         assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
         assert "transactions 60" in results[0].summary
-        again = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=tmp_path / "x")
+        again = StageContext(lake=lake, engine=engine, loader=engine, extracts=tmp_path / "x")
         run_pipeline(again)
         assert {r.status for r in again.loads} == {"unchanged"}
     snap = lake.snapshot("transactions")
@@ -43,7 +43,7 @@ def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake
 
 def test_a_rejected_table_stops_the_pipeline_and_names_the_stage(lake: Lake, tmp_path: Path) -> None:
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(
+        ctx = StageContext(
             lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x", bad_transactions=10)
         )
         with pytest.raises(StageFailed, match="pipeline stage `load` failed: `transactions` was rejected") as info:
@@ -59,7 +59,7 @@ def test_the_synthetic_bank_loads_whole_through_the_pipeline(lake: Lake, tmp_pat
     out = tmp_path / "bank"
     generate(out, SimConfig(customers=1500, days=45, seed=3))
     with DuckDBEngine() as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=out)
+        ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=out)
         run_pipeline(ctx)
     loaded = {r.table: r for r in ctx.loads}
     assert set(loaded) == {

@@ -18,7 +18,7 @@ from lingxi.errors import (
     SpecError,
     StoreError,
 )
-from lingxi.pipeline import PipelineContext, StageFailed, run_pipeline, stages
+from lingxi.pipeline import StageContext, StageFailed, run_pipeline, stages
 
 ERRORS: dict[str, Exception] = {
     "ConfigError": ConfigError("option `--window` must be positive"),
@@ -36,7 +36,7 @@ ERRORS: dict[str, Exception] = {
 
 
 def _failing(error: Exception) -> list[stages.Stage]:
-    def boom(ctx: PipelineContext) -> str:
+    def boom(ctx: StageContext) -> str:
         raise error
 
     return [stages.Stage("ok", "a stage that works", lambda ctx: "fine"), stages.Stage("boom", "fails", boom)]
@@ -75,7 +75,7 @@ def test_a_failing_stage_gives_one_clear_line(cli: CliRunner, monkeypatch: pytes
 @pytest.mark.parametrize("family", ERRORS)
 def test_the_stage_error_is_chained_unchanged(lake: object, monkeypatch: pytest.MonkeyPatch, family: str) -> None:
     monkeypatch.setattr(stages, "declared_stages", lambda: _failing(ERRORS[family]))
-    ctx = PipelineContext(lake=lake, engine=None, loader=None)  # type: ignore[arg-type]
+    ctx = StageContext(lake=lake, engine=None, loader=None)  # type: ignore[arg-type]
     with pytest.raises(StageFailed) as info:
         run_pipeline(ctx)
     assert info.value.stage == "boom"

@@ -18,7 +18,7 @@ from lingxi.auth.audit import AuditQuery, Who
 from lingxi.config import DEV_HASH_KEY
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import SpecError
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.privacy import consent
 from lingxi.privacy.consent import IdempotencyConflict, Reason
 from lingxi.privacy.tables import ConsentEventRow, audit_target
@@ -253,7 +253,7 @@ def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def load_bank(store: sqlalchemy.Engine, root: Path, extracts: Path) -> Lake:
     lake = Lake(root, store)
     with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=extracts)
+        ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=extracts)
         run_pipeline(ctx, only=["load"])  # the consent stage would import the ledger this test imports
     return lake
 

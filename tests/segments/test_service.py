@@ -19,7 +19,7 @@ from lingxi.auth.scope import Principal
 from lingxi.customers import customer_360, customer_counts
 from lingxi.customers.queries import dashboard_counts_query
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.pipeline import PipelineContext, run_pipeline
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.segments import DEFAULT_TIERS, tier_of
 from lingxi.segments.service import TIER_DATASET, publish_tier_snapshot
 from lingxi.store import Lake
@@ -67,7 +67,7 @@ def extracts(folder: Path) -> Path:
 @pytest.fixture
 def bank(lake: Lake, tmp_path: Path) -> Lake:
     with DuckDBEngine(threads=1) as engine:
-        ctx = PipelineContext(
+        ctx = StageContext(
             lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x"), as_of=date(2026, 11, 1)
         )
         results = run_pipeline(ctx, only=["load"])
@@ -91,7 +91,7 @@ def snapshot_rows(lake: Lake) -> dict[str, tuple[str, str, date]]:
 
 def test_the_tiers_stage_publishes_a_dated_snapshot_of_every_customer(bank: Lake) -> None:
     with DuckDBEngine(threads=1) as engine:
-        ctx = PipelineContext(lake=bank, engine=engine, loader=engine, as_of=date(2026, 11, 1))
+        ctx = StageContext(lake=bank, engine=engine, loader=engine, as_of=date(2026, 11, 1))
         (result,) = run_pipeline(ctx, only=["tiers"])
     assert result.summary.startswith("7 customers on duckdb (version 1): long_tail 4, base 1, wealth 1, private 1")
     snap = bank.snapshot(TIER_DATASET)
@@ -122,16 +122,36 @@ def test_dashboard_and_360_read_the_snapshot_and_agree_with_the_holdings(bank: L
         ("tier", "private"): 1,
     }
     for cid, (tier, aum) in EXPECTED.items():
-        profile = customer_360(reader, bank.store, principal, cid)["profile"]
+        page = customer_360(reader, bank.store, principal, cid)
+        profile = page["profile"]
         assert (profile["aum_tier"], f"{profile['aum']:.2f}") == (tier, aum), cid
         assert profile["aum_as_of"] == date(2026, 10, 31)
+        assets = [h for h in page["holdings"] if h["product_type"] != "loan"]
+        assert f"{sum(h['balance'] for h in assets):.2f}" == aum, cid  # the holdings shown make up the AUM shown
+    reader.close()
+
+
+def test_holdings_loaded_after_the_snapshot_are_not_hidden_by_it(bank: Lake, tmp_path: Path) -> None:
+    with DuckDBEngine(threads=1) as engine:
+        assert publish_tier_snapshot(bank, engine) is not None
+        later = [{"snapshot_date": "2026-11-30", "customer_id": "C000001", "product_id": "P004", "balance": "90000.00"}]
+        path = factories.write_csv(tmp_path / "h" / "holdings.csv", later)
+        ctx = StageContext(lake=bank, engine=engine, loader=engine, extracts=path.parent)
+        run_pipeline(ctx, only=["load"])  # `lingxi load holdings` alone: the tiers stage has not run
+    reader = LakeReader(bank, refresh_every=0)
+    principal = head_office()
+    profile = customer_360(reader, bank.store, principal, "C000001")["profile"]
+    assert (profile["aum_tier"], profile["aum"], profile["aum_as_of"]) == ("base", 90000.0, date(2026, 11, 30))
+    counts = customer_counts(reader, principal)
+    assert counts["aum_as_of"] == date(2026, 11, 30)
+    assert {t["key"]: t["count"] for t in counts["by_tier"]}["base"] == 1  # only C000001 holds on Nov 30
     reader.close()
 
 
 def test_no_snapshot_without_holdings(lake: Lake, tmp_path: Path) -> None:
     factories.write_csv(tmp_path / "y" / "customers.csv", factories.customers(3))
     with DuckDBEngine(threads=1) as engine:
-        ctx = PipelineContext(lake=lake, engine=engine, loader=engine, extracts=tmp_path / "y")
+        ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=tmp_path / "y")
         results = run_pipeline(ctx, only=["load", "tiers"])
     assert results[-1].summary == "customers, holdings, products not all published yet; skipped"
     assert lake.snapshot(TIER_DATASET) is None

@@ -40,6 +40,7 @@ def create_app(
     settings: Settings, *, policy: AuthPolicy = DEFAULT_POLICY, secure_cookies: bool | None = None
 ) -> FastAPI:
     """The app for `settings`. `secure_cookies` None: Secure cookies unless on plain HTTP to a loopback address."""
+    registry.configure(settings.capabilities)  # plug-ins named in the settings (LINGXI_CAPABILITIES)
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
     reader = LakeReader(lake, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)

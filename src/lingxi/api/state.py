@@ -14,7 +14,7 @@ from lingxi.auth.passwords import AuthPolicy
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
 from lingxi.engine import Engine as AnalyticEngine
-from lingxi.engine import engine_from
+from lingxi.engine import create_engine
 from lingxi.store import Lake
 
 
@@ -28,9 +28,17 @@ class AppState:
     secure_cookies: bool | None  # None: Secure unless served over plain HTTP on a loopback address
 
     @contextmanager
-    def analytic_engine(self) -> Iterator[AnalyticEngine]:
-        """An analytic engine (LINGXI_ENGINE) for one request's lake work, closed afterwards."""
-        engine = engine_from(self.settings)
+    def request_engine(self) -> Iterator[AnalyticEngine]:
+        """A DuckDB engine for one request's lake work (a data-subject request), closed afterwards.
+
+        Always DuckDB, whatever LINGXI_ENGINE says: one customer's rows while a person waits, and a Spark
+        application started inside the web server per request would be slow and tie the console to the
+        cluster (docs/operations/spark.md). `lingxi dsr` on the command line honours LINGXI_ENGINE.
+        """
+        s = self.settings
+        engine = create_engine(
+            "duckdb", memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
+        )
         try:
             yield engine
         finally:

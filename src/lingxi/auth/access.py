@@ -34,11 +34,16 @@ def not_found(customer_id: str) -> NotFound:
     return NotFound(f"no customer `{customer_id}`", hint="check the customer number; search lists those you may see")
 
 
+def deny(store: Engine, principal: Principal, customer_id: str) -> NotFound:
+    """Audit a refused access to a customer outside the scope; the NotFound to raise (the same as unknown)."""
+    audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
+    return not_found(customer_id)
+
+
 def require_in_scope(reader: LakeReader, store: Engine, principal: Principal, customer_id: str) -> None:
     """Raise NotFound unless the customer is published and inside the principal's scope (denials audited)."""
     rows = reader.rows(branch_query(), [customer_id], label="a customer's branch") if reader.has("customers") else []
     if not rows:
         raise not_found(customer_id)
     if not can_read_customer(principal, rows[0]["branch_id"], customer_id):
-        audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
-        raise not_found(customer_id)
+        raise deny(store, principal, customer_id)

@@ -23,8 +23,16 @@ def _targets(who: Subject) -> list[str]:
 
 
 def export_audit(store: Engine, who: Subject) -> list[dict[str, Any]]:
-    """Audit entries about the customer (by number, or by keyed reference), oldest first."""
-    entries = [e for t in _targets(who) for e in search(store, AuditQuery(target=t, limit=1000))]
+    """Every audit entry about the customer (by number, or by keyed reference), oldest first; paged, never cut."""
+    entries = []
+    for target in _targets(who):
+        before: int | None = None
+        while True:
+            page = search(store, AuditQuery(target=target, before_seq=before, limit=1000))
+            entries += page
+            if len(page) < 1000:
+                break
+            before = page[-1].seq
     return [e.as_dict() for e in sorted(entries, key=lambda e: e.seq)]
 
 

@@ -29,6 +29,8 @@ from enum import StrEnum
 
 from lingxi import registry
 from lingxi.auth.errors import PermissionDenied
+from lingxi.capability import PermissionGrant
+from lingxi.errors import ConfigError
 
 
 class Role(StrEnum):
@@ -101,13 +103,26 @@ def permissions_of(role: Role | str) -> frozenset[str]:
         core = ROLE_PERMISSIONS[Role(role)]
     except ValueError:
         return frozenset()
-    granted = {p.name for p in registry.permissions() if str(role) in p.roles}
+    granted = {p.name for p in capability_grants() if str(role) in p.roles}
     return frozenset({*core, *granted})
+
+
+def capability_grants() -> list[PermissionGrant]:
+    """The permissions capabilities declare, checked: a capability may add permissions of its own, never
+    grant a core one (a role's access to customers and identifiers is this module's table alone), and
+    only to roles that exist."""
+    grants = registry.permissions()
+    core = {p.value for p in Permission}
+    problems = [f"`{g.name}` is a core permission; only this module grants it" for g in grants if g.name in core]
+    problems += [f"`{g.name}` is granted to unknown role `{r}`" for g in grants for r in g.roles if r not in set(Role)]
+    if problems:
+        raise ConfigError("a capability's permissions are invalid: " + "; ".join(problems))
+    return grants
 
 
 def known_permissions() -> list[str]:
     """Every permission: the core ones of `Permission`, then those capabilities declare."""
-    return [*(p.value for p in Permission), *(p.name for p in registry.permissions())]
+    return [*(p.value for p in Permission), *(p.name for p in capability_grants())]
 
 
 def parse_role(value: str) -> Role:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from lingxi import registry
 from lingxi.config import Settings
 from lingxi.errors import ConfigError, LingxiError
 from lingxi.store import Lake, connect, require_migrated
@@ -43,6 +44,7 @@ def settings() -> Settings:
             STATE.settings = Settings() if STATE.data_dir is None else Settings(data_dir=STATE.data_dir)
         except ValidationError as e:
             raise settings_error(e) from e
+        registry.configure(STATE.settings.capabilities)
     return STATE.settings
 
 

@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from lingxi.cli.context import console, friendly_errors, open_lake, settings
 from lingxi.engine import engine_from
 from lingxi.ingest.load import loader_engine
-from lingxi.pipeline import PipelineContext, StageResult, declared_stages, run_pipeline
+from lingxi.pipeline import StageContext, StageResult, declared_stages, run_pipeline
 
 pipeline_app = typer.Typer(help="The daily pipeline.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def run_command(
         loader = loader_engine(
             memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
         )
-        ctx = PipelineContext(
+        ctx = StageContext(
             lake=lake,
             engine=engine,
             loader=loader,
@@ -70,6 +70,7 @@ def run_command(
 
 
 @pipeline_app.command("stages")
+@friendly_errors
 def stages_command() -> None:
     """List the stages in the order they run."""
     for i, stage in enumerate(declared_stages(), start=1):

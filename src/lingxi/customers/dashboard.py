@@ -1,7 +1,8 @@
 """The home dashboard's numbers: customers by AUM tier, risk level and branch; data freshness; quarantine.
 
 Tiers come from the segments capability's dated tier snapshot (`aum_tiers`, written by the pipeline's
-`tiers` stage); before the first pipeline run they are computed from the holdings, with the same result.
+`tiers` stage); before the first pipeline run, or when holdings of a later date were loaded after it, they
+are computed from the holdings, with the same result the next snapshot will give.
 
 Customer counts go through the same scoped subquery as every other customer read, so a branch RM's
 dashboard counts only their branch. Results are cached per (lake generation, scope): the numbers only
@@ -58,16 +59,17 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
     if not reader.has("customers"):
         return empty
     with_aum = reader.has("holdings") and reader.has("products")
-    tiers = reader.has(TIER_DATASET)  # the segments capability's daily snapshot; else computed from holdings
+    as_of = reader.rows(latest_holdings_date(), label="AUM date")[0]["snapshot_date"] if with_aum else None
+    tiers = False  # the segments capability's daily snapshot, unless holdings were loaded after it
+    if reader.has(TIER_DATASET):
+        tiers_on = reader.rows(tier_date_query(), label="tier snapshot date")[0]["snapshot_date"]
+        tiers = as_of is None or (tiers_on is not None and tiers_on >= as_of)
+        as_of = tiers_on if tiers else as_of
     query = dashboard_counts_query(principal, with_aum=with_aum, from_snapshot=tiers)
     rows = reader.rows(query, label="dashboard counts")
     by: dict[str, dict[str, int]] = {"tier": {}, "risk": {}, "branch": {}}
     for r in rows:
         by[r["dim"]][str(r["key"])] = int(r["n"])
-    as_of = None
-    if tiers or with_aum:
-        dated = tier_date_query() if tiers else latest_holdings_date()
-        as_of = reader.rows(dated, label="AUM date")[0]["snapshot_date"]
     risks = [*RISK_LEVELS, *sorted(k for k in by["risk"] if k not in RISK_LEVELS)]
     return {
         "total": sum(by["tier"].values()),

@@ -108,14 +108,3 @@ def erase_customer(
     receipt = dsr.erase_customer(lake, engine, customer_id, actor=audit.Who.of(principal), hash_key=hash_key, now=now)
     reader.refresh(force=True)  # the 360 and search stop showing the customer now
     return receipt
-
-
-__all__ = [
-    "ConsentView",
-    "consent_view",
-    "correct_customer",
-    "erase_customer",
-    "export_customer",
-    "record_consent",
-    "require_in_scope",
-]

@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lingxi.auth import audit
-from lingxi.auth.access import not_found
+from lingxi.auth.access import deny, not_found
 from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
 from lingxi.customers import queries
 from lingxi.customers.queries import PROFILE_COLUMNS, SearchBy
-from lingxi.errors import InputError, NotFound
+from lingxi.errors import InputError
 from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
@@ -90,11 +90,6 @@ def _customer_row(reader: LakeReader, principal: Principal, customer_id: str) ->
     return rows[0] if rows else None
 
 
-def _deny(store: Engine, principal: Principal, customer_id: str) -> NotFound:
-    audit.record(store, audit.Action.ACCESS_DENIED, principal, target=customer_id, result="out_of_scope")
-    return not_found(customer_id)
-
-
 def customer_360(
     reader: LakeReader,
     store: Engine,
@@ -113,16 +108,19 @@ def customer_360(
     if row is None:
         raise not_found(customer_id)
     if not row.pop("in_scope"):
-        raise _deny(store, principal, customer_id)
+        raise deny(store, principal, customer_id)
     cid = str(row["customer_id"])
     trend = _aum_trend(reader, cid)
     latest = trend[-1] if trend else None
     tier = _tier(reader, cid)
-    if tier is not None:  # the dated tier snapshot: AUM on the bank's latest holdings date, and its tier
-        row |= {"aum": float(tier["aum"]), "aum_as_of": tier["snapshot_date"], "aum_tier": tier["tier"]}
-    else:  # before the first pipeline run: the customer's latest AUM, its tier computed here
+    if tier is not None and (latest is None or tier["snapshot_date"] >= latest["snapshot_date"]):
+        # the dated tier snapshot: AUM on the bank's latest holdings date, the same figure the dashboard counts
+        on = tier["snapshot_date"]
+        row |= {"aum": float(tier["aum"]), "aum_as_of": on, "aum_tier": tier["tier"]}
+    else:  # no snapshot yet (or holdings loaded after it): the customer's latest AUM, its tier computed here
+        on = latest["snapshot_date"] if latest else None
         aum = latest["aum"] if latest else 0.0
-        row |= {"aum": aum, "aum_as_of": latest["snapshot_date"] if latest else None, "aum_tier": tier_of(aum)}
+        row |= {"aum": aum, "aum_as_of": on, "aum_tier": tier_of(aum)}
     try:
         profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
     except PermissionDenied:  # an unmasking the role may not do, or without a reason: refused and audited (F22)
@@ -132,7 +130,7 @@ def customer_360(
     result = {
         "profile": profile.values,
         "aum_trend": trend,
-        "holdings": _holdings(reader, cid, latest["snapshot_date"] if latest else None),
+        "holdings": _holdings(reader, cid, on),  # what makes up the AUM shown, on its date
         "accounts": _accounts(reader, principal, cid),
         "transactions": _recent(reader, "transactions", cid),
         "events": _recent(reader, "events", cid),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pyarrow as pa
 
 from lingxi.engine.base import Engine, parquet_rows
-from lingxi.errors import MissingDependency
+from lingxi.errors import EngineError, MissingDependency
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -177,7 +177,18 @@ class SparkEngine(Engine):
             if partition_by:
                 writer = writer.partitionBy(*partition_by)
             writer.parquet(str(folder))
-        return parquet_rows(folder)
+            try:
+                written = self.session.read.parquet(str(folder)).count()  # footers only, read where Spark wrote
+            except Exception:  # no data file at all: an empty result, on Spark versions that write none
+                written = 0
+        visible = parquet_rows(folder)
+        if visible != written:  # a cluster wrote to a path this process does not share: publishing would lie
+            raise EngineError(
+                f"Spark wrote {written:,} rows for `{label}` into `{folder}`, but this process sees {visible:,} there",
+                hint="the lake must be on storage both Spark and Lingxi see at the same path "
+                "(a shared mount); see docs/operations/spark.md",
+            )
+        return written
 
     def _register_parquet(self, name: str, paths: list[str]) -> None:
         frame = self.session.read.option("mergeSchema", "true").parquet(*paths)

@@ -16,6 +16,7 @@ rendering to the engine (or to `render` when no engine runs: golden files, `--di
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -118,6 +119,8 @@ def lit(value: Value) -> exp.Expr:
         return exp.null()
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
+        raise ValueError(f"{value} cannot be a SQL literal: a definition's numbers must be finite")
     if isinstance(value, int | float | Decimal):
         return exp.Literal.number(value)
     if isinstance(value, datetime):

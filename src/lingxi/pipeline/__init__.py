@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lingxi.capability import Stage
-from lingxi.pipeline.stages import PipelineContext, StageFailed, StageResult, declared_stages, run_pipeline
+from lingxi.capability import Stage, StageContext
+from lingxi.pipeline.stages import StageFailed, StageResult, declared_stages, run_pipeline
 
-__all__ = ["PipelineContext", "Stage", "StageFailed", "StageResult", "declared_stages", "run_pipeline"]
+__all__ = ["StageContext", "Stage", "StageFailed", "StageResult", "declared_stages", "run_pipeline"]

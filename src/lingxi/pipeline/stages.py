@@ -20,8 +20,6 @@ from lingxi import registry
 from lingxi.capability import Stage, StageContext
 from lingxi.errors import InputError, LingxiError
 
-PipelineContext = StageContext
-
 
 class StageFailed(LingxiError):
     """A pipeline stage could not finish: names the stage; the stage's own error is `error` (and `__cause__`).
@@ -55,7 +53,7 @@ def declared_stages() -> list[Stage]:
 
 
 def run_pipeline(
-    ctx: PipelineContext,
+    ctx: StageContext,
     only: Sequence[str] | None = None,
     on_stage: Callable[[StageResult], None] | None = None,
 ) -> list[StageResult]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lingxi.capability import Capability, LakeHolding, Stage
+from lingxi.capability import Capability, LakeHolding, Served, Stage
 from lingxi.segments.service import TIER_DATASET, tier_stage
 
 CAPABILITY = Capability(
@@ -14,4 +14,5 @@ CAPABILITY = Capability(
         ),
     ),
     lake_holdings=(LakeHolding(TIER_DATASET),),
+    served=(Served(TIER_DATASET),),  # the 360 reads one customer's tier
 )

@@ -2,7 +2,8 @@
 
 Nothing here runs SQL or knows an engine: each function returns a tree that the engine renders in its
 dialect (DuckDB or Spark), and the same tree gives the same rows on both (tests/engines/test_segments.py).
-The golden SQL of each query per dialect is under tests/snapshots/test_compile/.
+The golden SQL of each query per dialect is under tests/snapshots/test_tier_snapshot/ and its neighbours
+(tests/segments/test_compile.py).
 
 AUM (assets under management) of a customer on a date is the sum of their holdings' balances in asset
 products (`ASSET_TYPES`) on that date; a customer without such holdings has AUM 0 (the lowest tier).

@@ -10,8 +10,8 @@ and a new snapshot is visible within that delay (readers never see half a snapsh
 Serving copies: reading Parquet costs 6–25 ms per query even for one customer (file listing, footers,
 row groups of ~120k rows that pruning cannot skip), and a 360 page runs seven queries. Datasets up to
 `serve_rows` rows are therefore copied into DuckDB memory when their snapshot is published, sorted by
-customer, with only the columns the console reads (`SERVING_COLUMNS`), which brings a 360 down to a few
-milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet views, so memory stays bounded.
+customer, with only the columns the console reads (each capability declares them: `Capability.served`),
+which brings a 360 down to a few milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet views, so memory stays bounded.
 
 The reader is one of the two documented DuckDB-only parts (with the loader): serving point reads to the
 console needs an embedded engine with per-thread cursors, whatever the analytic engine (`LINGXI_ENGINE`)
@@ -27,23 +27,11 @@ from typing import Any
 
 from sqlglot import exp
 
+from lingxi import registry
+from lingxi.capability import Served
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import EngineError
 from lingxi.store import Lake, Snapshot
-
-#: The columns the console reads from each large dataset (None: all); what a serving copy keeps.
-SERVING_COLUMNS: dict[str, tuple[str, ...] | None] = {
-    "customers": None,
-    "accounts": None,
-    "holdings": None,
-    "products": None,
-    "consent_events": None,
-    "transactions": tuple(
-        "txn_id customer_id ts amount direction channel category counterparty_type product_id".split()
-    ),
-    "events": ("event_id", "customer_id", "ts", "channel", "event_name"),
-    "aum_tiers": None,  # the segments capability's tier snapshot: one row per customer
-}
 
 #: How many rendered queries a reader keeps (the builders keep one tree per scope and query).
 RENDERED_KEPT = 1024
@@ -61,13 +49,13 @@ class LakeReader:
         threads: int | None = None,
         refresh_every: float = 2.0,
         serve_rows: int = 5_000_000,
-        serving_columns: Mapping[str, tuple[str, ...] | None] = SERVING_COLUMNS,
+        served: Mapping[str, Served] | None = None,
     ) -> None:
         self.lake = lake
         self.engine = engine or DuckDBEngine(memory_limit=memory_limit, threads=threads)
         self.refresh_every = refresh_every
         self.serve_rows = serve_rows
-        self.serving_columns = dict(serving_columns)
+        self.served = dict(registry.served() if served is None else served)  # what capabilities declare
         self._lock = threading.Lock()
         self._local = threading.local()
         self._checked_at = float("-inf")
@@ -112,11 +100,11 @@ class LakeReader:
 
     def _serve_from_memory(self, snap: Snapshot) -> None:
         """Replace the Parquet view of a small enough dataset by an in-memory copy sorted by customer."""
-        if snap.dataset not in self.serving_columns or snap.row_count > self.serve_rows:
+        wanted = self.served.get(snap.dataset)
+        if wanted is None or snap.row_count > self.serve_rows:
             return
-        columns = self.serving_columns[snap.dataset]
-        names = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
-        order = " ORDER BY customer_id" if snap.dataset != "products" else ""
+        names = "*" if wanted.columns is None else ", ".join(f'"{c}"' for c in wanted.columns)
+        order = f" ORDER BY {', '.join(chr(34) + c + chr(34) for c in wanted.order_by)}" if wanted.order_by else ""
         table = f"lx_serving_{snap.dataset}"
         label = f"serving copy of {snap.dataset}"
         self.engine.execute(

@@ -41,7 +41,7 @@ def receipt_public(r: dsr.Receipt) -> ReceiptPublic:
 @router.post("/customers/{customer_id}/dsr/export")
 def export_customer(customer_id: CustomerPath, principal: Compliance, state: State) -> ExportResult:
     """Everything Lingxi holds on the customer, machine-readable and unmasked, with the receipt; audited."""
-    with state.analytic_engine() as engine:
+    with state.request_engine() as engine:
         document, receipt = requests.export_customer(
             state.reader, state.lake, engine, principal, customer_id, hash_key=state.settings.hash_key
         )
@@ -64,7 +64,7 @@ def delete_customer(
     customer_id: CustomerPath, body: DeletionRequest, principal: Compliance, state: State
 ) -> ReceiptPublic:
     """Erase the customer from every store (lake rewritten, ledger pseudonymised, rows deleted); the receipt."""
-    with state.analytic_engine() as engine:
+    with state.request_engine() as engine:
         receipt = requests.erase_customer(
             state.reader,
             state.lake,
