@@ -26,6 +26,7 @@ from lingxi import registry
 from lingxi.api.app import create_app, flat_routes
 from lingxi.api.deps import declared_permission
 from lingxi.auth import service
+from lingxi.auth.errors import AccountError
 from lingxi.auth.roles import Role, known_permissions, permissions_of
 from lingxi.config import Settings
 from lingxi.errors import ConfigError
@@ -102,19 +103,37 @@ def test_the_stage_wrote_its_lake_dataset(bank: Path) -> None:
     assert {r["customer_id"]: r["points"] for r in table.to_pylist()} == counts
 
 
+def branch_of(bank: Path, customer_id: str) -> str:
+    customers = pq.read_table(sorted((bank / "lake" / "customers").iterdir())[-1]).to_pylist()
+    return next(str(c["branch_id"]) for c in customers if c["customer_id"] == customer_id)
+
+
+def other_branch_customer(bank: Path, branch: str) -> str:
+    customers = pq.read_table(sorted((bank / "lake" / "customers").iterdir())[-1]).to_pylist()
+    return next(str(c["customer_id"]) for c in customers if c["branch_id"] != branch)
+
+
 @pytest.fixture
 def app_clients(bank: Path, plugin: None) -> Iterator[dict[str, TestClient]]:
     settings = Settings(data_dir=bank)
     app = create_app(settings, policy=FAST)
     store = app.state.lingxi.store
-    for name, role in (("strat", "strategist"), ("aud", "auditor"), ("dpo", "approver")):
+    first_points = pq.read_table(sorted((bank / "lake" / "loyalty_points").iterdir())[-1]).to_pylist()[0]
+    branch = branch_of(bank, first_points["customer_id"])
+    users = (
+        ("strat", "strategist", None),
+        ("aud", "auditor", None),
+        ("dpo", "approver", None),
+        ("rm_a", "branch_rm", branch),
+    )
+    for name, role, branch_id in users:
         try:
-            service.create_user(store, name, PASSWORD, role, by="cli:test", policy=FAST)
-        except Exception:  # created by an earlier test of this module
-            pass
+            service.create_user(store, name, PASSWORD, role, by="cli:test", policy=FAST, branch_id=branch_id)
+        except AccountError as e:  # created by an earlier test of this module
+            assert "exists" in str(e), e
     clients = {}
     with TestClient(app, base_url="http://localhost") as first:
-        for name in ("strat", "aud", "dpo"):
+        for name, *_ in users:
             client = first if not clients else TestClient(app, base_url="http://localhost")
             r = client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
             assert r.status_code == 200, r.text
@@ -134,7 +153,7 @@ def test_the_app_serves_the_plugin_route_and_page_under_its_permission(
         assert declared == ["loyalty:read"], key  # the matrix rule: every route declares its permission
     # the authorisation matrix: the permission is known, the declared role holds it, the others do not
     assert "loyalty:read" in known_permissions()
-    assert {r.value for r in Role if "loyalty:read" in permissions_of(r)} == {"strategist"}
+    assert {r.value for r in Role if "loyalty:read" in permissions_of(r)} == {"strategist", "branch_rm"}
     table = pq.read_table(sorted((bank / "lake" / "loyalty_points").iterdir())[-1]).to_pylist()
     cid, points = table[0]["customer_id"], table[0]["points"]
     got = app_clients["strat"].get(f"/api/v1/loyalty/{cid}")
@@ -142,6 +161,13 @@ def test_the_app_serves_the_plugin_route_and_page_under_its_permission(
     assert app_clients["aud"].get(f"/api/v1/loyalty/{cid}").status_code == 403
     assert app_clients["dpo"].get(f"/api/v1/loyalty/{cid}").status_code == 403  # approver: not granted
     assert app_clients["strat"].get("/api/v1/loyalty/C999999999").status_code == 404
+    # branch scope holds for the plug-in's route: the RM reads its branch's customer, not another branch's
+    assert app_clients["rm_a"].get(f"/api/v1/loyalty/{cid}").json() == {"customer_id": cid, "points": points}
+    other = other_branch_customer(bank, branch_of(bank, cid))
+    assert app_clients["rm_a"].get(f"/api/v1/loyalty/{other}").status_code == 404  # as unknown: ids cannot be probed
+    anonymous = TestClient(app_clients["strat"].app, base_url="http://localhost")
+    assert anonymous.get(f"/api/v1/loyalty/{cid}").status_code == 401
+    assert anonymous.get("/loyalty", headers={"accept": "text/html"}, follow_redirects=False).status_code == 303
     # the page, in the console's frame, with its navigation entry and text in both languages
     page = app_clients["strat"].get("/loyalty", headers={"accept": "text/html"})
     assert page.status_code == 200 and 'data-testid="loyalty"' in page.text and "积分" in page.text
