@@ -172,3 +172,35 @@ def test_audit_filters(clients: dict[str, tuple[TestClient, str]], intact: None)
                 assert all(e[key] == value for e in r.json()["data"])
         page = client.get("/audit", params={"actor": value, "target": value, "action": value})
         no_error(page, 200, 422)
+
+
+#: Hostile text a field may hold: stored and shown back exactly, never run (the rows above that the schema
+#: would refuse anyway, NUL and over-long text, are left out).
+STORED = [v for v in HOSTILE if "\x00" not in v and len(v) <= 64 and v.strip() and not any(c.isdigit() for c in v)]
+
+
+def test_hostile_field_values_for_a_real_customer_are_stored_verbatim(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
+    """Values reach the ledger and the lake as data: a consent's evidence and a corrected city come back as sent.
+
+    The customer is one no other test reads (the last of branch B), so changing its city is harmless.
+    """
+    client, csrf = clients["approver1"]
+    h = {"X-CSRF-Token": csrf}
+    reader = client.app.state.lingxi.reader  # type: ignore[attr-defined]
+    rows = reader.rows(
+        "SELECT customer_id FROM customers WHERE branch_id = ? ORDER BY customer_id DESC", [bank.branch_b], label="t"
+    )
+    cid = rows[0]["customer_id"]
+    for i, value in enumerate(STORED):
+        body = grant(idempotency_key=f"stored-{i}", evidence=value, notice_version=value)
+        r = client.post(f"/api/v1/customers/{cid}/consents", json=body, headers=h)
+        assert r.status_code == 201, (value, r.text)
+        assert (r.json()["evidence"], r.json()["notice_version"]) == (value, value)
+    history = client.get(f"/api/v1/customers/{cid}/consents?history=true").json()["history"]
+    assert [e["evidence"] for e in history][-len(STORED) :] == STORED
+    for value in STORED[:5]:
+        fixed = client.post(f"/api/v1/customers/{cid}/dsr/correct", json={"changes": {"city": value}}, headers=h)
+        assert fixed.status_code == 200, (value, fixed.text)
+        assert client.get(f"/api/v1/customers/{cid}").json()["profile"]["city"] == value
