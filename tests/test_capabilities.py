@@ -75,6 +75,8 @@ def test_the_cli_finds_the_plugin_group_and_stage(bank: Path) -> None:
     assert lingxi(bank, "loyalty", "stage").stdout.strip().startswith("loyalty:")
     stages = lingxi(bank, "pipeline", "stages").stdout
     assert stages.index("load") < stages.index("loyalty")
+    matrix = json.loads(lingxi(bank, "roles", "--json").stdout)  # the authorisation matrix, as an operator reads it
+    assert {role for role, held in matrix.items() if "loyalty:read" in held} == {"strategist", "branch_rm"}
     without = lingxi(bank, "--help", plugins="")
     assert without.returncode == 0 and "loyalty" not in without.stdout  # nothing central names it
 

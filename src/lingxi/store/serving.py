@@ -11,7 +11,8 @@ Serving copies: reading Parquet costs 6–25 ms per query even for one customer 
 row groups of ~120k rows that pruning cannot skip), and a 360 page runs seven queries. Datasets up to
 `serve_rows` rows are therefore copied into DuckDB memory when their snapshot is published, sorted by
 customer, with only the columns the console reads (each capability declares them: `Capability.served`),
-which brings a 360 down to a few milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet views, so memory stays bounded.
+which brings a 360 down to a few milliseconds per query (benchmarks/api.py). Larger datasets stay Parquet
+views, so memory stays bounded.
 
 The reader is one of the two documented DuckDB-only parts (with the loader): serving point reads to the
 console needs an embedded engine with per-thread cursors, whatever the analytic engine (`LINGXI_ENGINE`)
