@@ -14,14 +14,12 @@ from lingxi import __version__
 from lingxi.cli.main import app
 
 from .. import factories
+from ..clirunner import cli_runner
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("LINGXI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("LINGXI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "160")
-    return CliRunner()
+    return cli_runner(monkeypatch, tmp_path / "data", columns=160)
 
 
 def run(cli: CliRunner, *args: str) -> tuple[int, str]:

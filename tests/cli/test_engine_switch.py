@@ -10,14 +10,12 @@ from typer.testing import CliRunner
 from lingxi.cli.main import app
 
 from .. import factories
+from ..clirunner import cli_runner
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("LINGXI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("LINGXI_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "300")
-    return CliRunner()
+    return cli_runner(monkeypatch, tmp_path / "data", columns=300)
 
 
 @pytest.mark.parametrize("command", [["pipeline", "run"], ["status"], ["consent", "import"], ["init"]])

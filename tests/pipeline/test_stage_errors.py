@@ -20,6 +20,8 @@ from lingxi.errors import (
 )
 from lingxi.pipeline import StageContext, StageFailed, run_pipeline, stages
 
+from ..clirunner import cli_runner
+
 ERRORS: dict[str, Exception] = {
     "ConfigError": ConfigError("option `--window` must be positive"),
     "SpecError": SpecError("Segment `young_affluent`", ["rule 1: unknown column `avg_balnce_90d`", "rule 3: no"]),
@@ -44,11 +46,7 @@ def _failing(error: Exception) -> list[stages.Stage]:
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("LINGXI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("LINGXI_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LINGXI_ENGINE", raising=False)
-    monkeypatch.setenv("COLUMNS", "300")
-    runner = CliRunner()
+    runner = cli_runner(monkeypatch, tmp_path / "data", columns=300)
     assert runner.invoke(app, ["init"]).exit_code == 0
     return runner
 

@@ -10,16 +10,13 @@ from typer.testing import CliRunner
 
 from lingxi.cli.main import app
 
+from ..clirunner import cli_runner
 from .test_service import extracts
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("LINGXI_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("LINGXI_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LINGXI_ENGINE", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    return CliRunner()
+    return cli_runner(monkeypatch, tmp_path / "data", columns=200)
 
 
 def test_compile_prints_spark_sql_for_a_bank_tier_file_without_data(cli: CliRunner, tmp_path: Path) -> None:
