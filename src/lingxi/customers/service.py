@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from lingxi.auth import audit
-from lingxi.auth.access import deny, not_found
+from lingxi.auth.access import deny
 from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
 from lingxi.customers import queries
@@ -105,10 +105,8 @@ def customer_360(
     is audited with its reason. Raises NotFound for an unknown customer or one outside the scope.
     """
     row = _customer_row(reader, principal, customer_id)
-    if row is None:
-        raise not_found(customer_id)
-    if not row.pop("in_scope"):
-        raise deny(store, principal, customer_id)
+    if row is None or not row.pop("in_scope"):  # unknown or out of scope: the same work, the same answer (F4)
+        raise deny(store, principal, customer_id, known=row is not None)
     cid = str(row["customer_id"])
     trend = _aum_trend(reader, cid)
     latest = trend[-1] if trend else None
