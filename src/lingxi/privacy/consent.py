@@ -51,6 +51,8 @@ CONCRETE_CHANNELS: tuple[str, ...] = CHANNELS[1:]
 STATUSES: tuple[str, ...] = get_args(Status)
 SOURCES: tuple[str, ...] = get_args(Source)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: No consent is older than digital banking; earlier dates are typos (and year 1 cannot be stored).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 class Reason(StrEnum):
@@ -209,6 +211,8 @@ def record_consent(
         problems.append("`idempotency_key`: required, at most 100 characters (one per customer action)")
     if occurred_at.tzinfo is None:
         problems.append("`occurred_at`: must carry a time zone (e.g. 2026-11-02T09:00:00+08:00)")
+    elif not EARLIEST.year <= occurred_at.year <= recorded_at.year + 1:  # year 1 or 9999 cannot even be converted
+        problems.append(f"`occurred_at`: year {occurred_at.year} is out of range ({EARLIEST.year} to now)")
     elif _utc(occurred_at) > recorded_at + MAX_CLOCK_SKEW:
         problems.append("`occurred_at`: lies in the future")
     if status == "granted" and source != "import":

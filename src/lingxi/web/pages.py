@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -187,7 +187,7 @@ def audit_page(
     actor: str | None = None,
     action: str | None = None,
     target: str | None = None,
-    before_seq: int | None = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     actions = audit.known_actions()
     chosen = action if action in actions else None

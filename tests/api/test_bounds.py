@@ -1,0 +1,32 @@
+"""Out-of-range input is a 422 naming the field, never a 500 (issue 10, F8 and F9)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .conftest import Bank
+from .test_consent_http import grant
+
+HUGE = "9223372036854775808"  # one past the largest 64-bit integer
+
+
+@pytest.mark.parametrize("path", ["/audit", "/api/v1/audit"])
+def test_an_audit_page_past_64_bits_is_refused(clients: dict[str, tuple[TestClient, str]], path: str) -> None:
+    client, _ = clients["auditor1"]
+    r = client.get(path, params={"before_seq": HUGE}, headers={"accept": "text/html"})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00", "1900-05-04T09:00:00+08:00"]
+)
+def test_consent_times_out_of_range_are_refused(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]], when: str
+) -> None:
+    client, csrf = clients["approver1"]
+    r = client.post(
+        f"/api/v1/customers/{bank.cust_a}/consents", json=grant(occurred_at=when), headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 422, r.text
+    assert "occurred_at" in r.text and "out of range" in r.text
