@@ -82,6 +82,11 @@ class Settings(BaseSettings):
             "Read by the capability registry when a command or the server starts."
         ),
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        gt=0,
+        description="Largest request body the API and console accept, in bytes; larger ones are answered 413.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `lingxi serve` listens on.")
     port: int = Field(default=8000, description="Port `lingxi serve` listens on.")
 

@@ -30,3 +30,18 @@ def test_consent_times_out_of_range_are_refused(
     )
     assert r.status_code == 422, r.text
     assert "occurred_at" in r.text and "out of range" in r.text
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(anonymous: TestClient) -> None:
+    big = b'{"username": "' + b"a" * (30 * 1024 * 1024) + b'", "password": "x"}'
+    r = anonymous.post("/api/v1/auth/login", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["status"] == 413 and "larger than 1,048,576 bytes" in r.json()["error"]
+
+    def chunks():  # no Content-Length: refused once the limit is passed, without reading the rest
+        for _ in range(64):
+            yield b"a" * (512 * 1024)
+
+    r = anonymous.post("/api/v1/auth/login", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    small = anonymous.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong password"})
+    assert small.status_code == 401  # bodies under the limit reach the route as before

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lingxi import __version__, registry
 from lingxi.api import errors
+from lingxi.api.limits import BodyLimit
 from lingxi.api.schemas import ErrorPublic
 from lingxi.api.state import AppState
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
@@ -67,6 +68,7 @@ def create_app(
     app.state.lingxi = state
     errors.install(app)
     app.middleware("http")(security_headers)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # outermost: before anything reads a body
     for face in ("api.routes", "web"):
         for module in registry.face_modules(face):
             app.include_router(module.router)
@@ -78,6 +80,7 @@ ERROR_RESPONSES = {
     401: "Not signed in, or the session or token has ended.",
     403: "Signed in, but the role lacks the permission (or the CSRF token is missing).",
     404: "Not found, or outside the caller's branch scope.",
+    413: "The request body is larger than the limit (LINGXI_MAX_BODY_BYTES).",
     415: "The body is not JSON.",
     422: "The request is invalid.",
 }
