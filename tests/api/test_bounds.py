@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from lingxi.auth import audit
 
 from .conftest import Bank
 from .test_consent_http import grant
@@ -45,3 +48,22 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(anonymous: TestClien
     assert r.status_code == 413
     small = anonymous.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong password"})
     assert small.status_code == 401  # bodies under the limit reach the route as before
+
+
+def test_a_refused_path_is_audited_without_the_identifiers_in_it(
+    app: FastAPI, clients: dict[str, tuple[TestClient, str]]
+) -> None:
+    """F3: the `access_denied` entry names the route, never a mobile or ID number typed into the path."""
+    client, _ = clients["auditor1"]  # no customer:read: refused at the permission check, which is audited
+    for secret in ("13912345678", "110101199003074518"):
+        assert client.get(f"/api/v1/customers/{secret}").status_code in (403, 422)
+    entries = audit.search(app.state.lingxi.store, audit.AuditQuery(action=audit.Action.ACCESS_DENIED, limit=50))
+    assert entries and not any(
+        "13912345678" in (e.target or "") or "110101199003074518" in (e.target or "") for e in entries
+    )
+
+
+def test_https_responses_tell_browsers_to_stay_on_https(anonymous: TestClient) -> None:
+    secure = TestClient(anonymous.app, base_url="https://localhost")
+    assert "max-age=" in secure.get("/api/v1/health").headers["strict-transport-security"]
+    assert "strict-transport-security" not in anonymous.get("/api/v1/health").headers  # plain HTTP on loopback

@@ -97,6 +97,8 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     response = await call_next(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.url.scheme == "https":  # served over TLS (directly or behind a proxy that says so): stay on it
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Content-Security-Policy", CSP)
     if not path.startswith("/static/"):

@@ -24,6 +24,7 @@ from lingxi.auth.errors import AuthenticationFailed
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.auth.service import NewSession, SessionInfo, check_csrf, validate_session, validate_token
+from lingxi.redaction import redact_identifiers
 
 SESSION_COOKIE = "lx_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -92,7 +93,7 @@ def requires(permission: Permission | str) -> Dependency:
                 store,
                 audit.Action.ACCESS_DENIED,
                 principal,
-                target=f"{request.method} {request.url.path}"[:256],
+                target=redact_identifiers(f"{request.method} {request.url.path}")[:256],  # a path may hold a mobile
                 result="missing_permission",
                 detail=str(permission),
             )
