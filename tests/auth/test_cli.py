@@ -115,3 +115,4 @@ def test_audit_verify_and_tail(store: sqlalchemy.Engine) -> None:
     tamper(store, "UPDATE lx_audit SET target = 'mallory' WHERE seq = 1")
     code, out = run("audit", "verify")
     assert code == 1 and "entry 1 was changed" in out and "first bad entry: 1" in out
+    assert "unexpected" not in out and len(out.strip().splitlines()) == 1  # one clear line, not a bug report

@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 
 from lingxi.auth import audit
 from lingxi.cli.context import console, err_console, friendly_errors, open_lake
+from lingxi.errors import ConfigError
 
 audit_app = typer.Typer(help="Check and read the tamper-evident audit log.", no_args_is_help=True)
 
@@ -46,12 +47,14 @@ def verify() -> None:
 @friendly_errors
 def tail(
     n: Annotated[int, typer.Option("-n", "--lines", help="How many of the latest entries.", min=1, max=1000)] = 20,
-    action: Annotated[audit.Action | None, typer.Option("--action", help="Only this action.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action (core or a capability's).")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor.")] = None,
     target: Annotated[str | None, typer.Option("--target", help="Only this target (customer id, username).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Show the latest audit entries, newest last."""
+    if action is not None and action not in audit.known_actions():
+        raise ConfigError(f"unknown audit action `{action}`", hint=f"actions: {', '.join(audit.known_actions())}")
     q = audit.AuditQuery(actor=actor, action=action, target=target, limit=n)
     with open_lake() as lake:
         entries = list(reversed(audit.search(lake.store, q)))

@@ -11,6 +11,7 @@ from functools import wraps
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -94,6 +95,8 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):  # a command's own exit code or message
+            raise
         except Exception as e:  # an unexpected failure still gets one line, and the way to see more
             if STATE.debug:
                 raise
