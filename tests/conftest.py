@@ -6,11 +6,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from lingxi.auth import audit
+from lingxi.auth.tables import AuditEntry
+from lingxi.redaction import _CARD_IN_TEXT, _ID_IN_TEXT, _MOBILE_IN_TEXT
 from lingxi.store import Lake, connect, migrate
 
 from .golden import UPDATE_OPTION, GoldenSQL, golden_for
@@ -91,3 +95,34 @@ def sqlite_store(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
 @pytest.fixture
 def lake(tmp_path: Path, sqlite_store: sqlalchemy.Engine) -> Lake:
     return Lake(tmp_path / "lake", sqlite_store)
+
+
+# --- the audit log never holds a secret (issue 10, F3) -------------------------------------------------------
+
+#: Passwords the tests type, and identifiers no audit entry may hold in clear.
+TEST_PASSWORDS = ("correct horse battery", "wrong password!", "guess guess guess", "a long passphrase")
+SECRET_IN_TEXT = (_ID_IN_TEXT, _MOBILE_IN_TEXT, _CARD_IN_TEXT)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_rows_hold_no_secret() -> Iterator[None]:
+    """Every audit row any test writes is read back as stored and swept for passwords, mobiles, ID and card numbers.
+
+    Fails the run (an error at the end of the session) naming the rows; it sweeps what the suite writes
+    in-process: sign-ins, refusals, reads, privacy requests, user and token changes.
+    """
+    original = audit.append
+    found: list[str] = []
+
+    def sweeping(conn: sqlalchemy.Connection, *args: Any, **kwargs: Any) -> int:
+        seq = original(conn, *args, **kwargs)
+        row = conn.execute(select(AuditEntry).where(AuditEntry.seq == seq)).one()
+        text = " | ".join(str(v) for v in (row.actor, row.target, row.reason, row.detail) if v)
+        if any(p in text for p in TEST_PASSWORDS) or any(r.search(text) for r in SECRET_IN_TEXT):
+            found.append(f"{row.action}: {text}")
+        return seq
+
+    audit.append = sweeping  # type: ignore[assignment]
+    yield
+    audit.append = original  # type: ignore[assignment]
+    assert not found, "audit rows holding a secret:\n" + "\n".join(found[:20])
