@@ -87,6 +87,41 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body the API and console accept, in bytes; larger ones are answered 413.",
     )
+    login_throttle: bool = Field(
+        default=True,
+        description=(
+            "Throttle sign-in attempts per client address and per account (429 with Retry-After). The counts "
+            "are kept in each server process's memory: with several processes each counts on its own."
+        ),
+    )
+    login_attempts_per_address: int = Field(
+        default=20,
+        gt=0,
+        description="Failed (or unfinished) sign-in attempts one client address may make per `login_window_seconds`.",
+    )
+    login_attempts_per_account: int = Field(
+        default=10,
+        gt=0,
+        description="Failed (or unfinished) sign-in attempts one user name may get per `login_window_seconds`.",
+    )
+    login_window_seconds: float = Field(
+        default=60.0, gt=0, description="Length of the sliding window the sign-in throttle counts attempts in."
+    )
+    login_concurrency: int = Field(
+        default=4,
+        gt=0,
+        description=(
+            "Sign-ins whose password is hashed at the same time; the rest wait without holding a worker thread "
+            "or a database connection (each argon2 hash takes 64 MiB and tens of milliseconds)."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses of reverse proxies whose `X-Forwarded-For` header names the client "
+            "(used by the sign-in throttle). Empty: the header is ignored and the direct peer is the client."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `lingxi serve` listens on.")
     port: int = Field(default=8000, description="Port `lingxi serve` listens on.")
 

@@ -116,3 +116,18 @@ def test_audit_verify_and_tail(store: sqlalchemy.Engine) -> None:
     code, out = run("audit", "verify")
     assert code == 1 and "entry 1 was changed" in out and "first bad entry: 1" in out
     assert "unexpected" not in out and len(out.strip().splitlines()) == 1  # one clear line, not a bug report
+
+
+def test_user_unlock(store: sqlalchemy.Engine) -> None:
+    assert run("user", "add", "carol", "--role", "analyst", "--password-stdin", input="correct horse battery\n")[0] == 0
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            service.authenticate(store, "carol", "wrong password!")
+    with pytest.raises(AuthenticationFailed):  # locked
+        service.authenticate(store, "carol", "correct horse battery")
+    code, out = run("user", "unlock", "carol")
+    assert code == 0 and "unlocked carol" in out
+    assert service.get_user(store, "carol").locked_until is None
+    service.authenticate(store, "carol", "correct horse battery")
+    code, out = run("user", "unlock", "nobody")
+    assert code == 1 and "nobody" in out

@@ -45,7 +45,7 @@ def create_app(
     store = connect(settings.resolved_database_url)
     lake = Lake(settings.lake_dir, store)
     reader = LakeReader(lake, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
-    state = AppState(settings, store, lake, reader, policy, secure_cookies)
+    state = AppState.of(settings, store, lake, reader, policy, secure_cookies)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

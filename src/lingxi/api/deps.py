@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from anyio import to_thread
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +24,14 @@ from lingxi.auth import audit
 from lingxi.auth.errors import AuthenticationFailed
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
-from lingxi.auth.service import NewSession, SessionInfo, check_csrf, validate_session, validate_token
+from lingxi.auth.service import (
+    NewSession,
+    SessionInfo,
+    authenticate,
+    check_csrf,
+    validate_session,
+    validate_token,
+)
 from lingxi.redaction import redact_identifiers
 
 SESSION_COOKIE = "lx_session"
@@ -121,6 +129,36 @@ def current_auth(request: Request) -> Auth | None:
     """The Auth resolved earlier in this request by `requires`, if any."""
     auth: Auth | None = getattr(request.state, "auth", None)
     return auth
+
+
+def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
+    """The client's address: the direct peer, or, when the peer is a trusted proxy, the last address in
+    `X-Forwarded-For` that is not itself a trusted proxy (earlier entries are whatever the client wrote)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [a.strip() for h in request.headers.getlist("x-forwarded-for") for a in h.split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted_proxies:
+            return address[:64]
+    return peer
+
+
+async def sign_in(request: Request, state: AppState, username: str, password: str) -> NewSession:
+    """Sign in for both faces (API and console): throttle, then `authenticate` in a hashing slot.
+
+    The throttle answers 429 before any hashing or database work. `authenticate` runs on a worker thread
+    but only `state.sign_in_slots` at a time, so a flood of sign-ins waits here without taking the worker
+    threads and database connections that signed-in users' requests need.
+    """
+    keys = state.throttle.begin(client_address(request, state.trusted_proxies), username) if state.throttle else None
+    new = await to_thread.run_sync(
+        lambda: authenticate(state.store, username, password, policy=state.policy, name_key=state.settings.hash_key),
+        limiter=state.sign_in_slots,
+    )
+    if state.throttle is not None and keys is not None:
+        state.throttle.succeeded(keys)
+    return new
 
 
 def set_session_cookie(response: Response, request: Request, state: AppState, new: NewSession) -> None:

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lingxi.auth.errors import AccountError, AuthenticationFailed, PasswordRejected, PermissionDenied
+from lingxi.auth.errors import AccountError, AuthenticationFailed, PasswordRejected, PermissionDenied, TooManyAttempts
 from lingxi.errors import ConfigError, InputError, LingxiError, NotFound, SpecError
 from lingxi.privacy.consent import IdempotencyConflict
 from lingxi.redaction import redact_identifiers
@@ -37,6 +37,7 @@ STATUS_OF: tuple[tuple[type[LingxiError], int], ...] = (
     (ConfigError, 422),
     (AccountError, 422),
     (PasswordRejected, 422),
+    (TooManyAttempts, 429),
 )
 
 
@@ -80,7 +81,10 @@ def install(app: FastAPI) -> None:
         if status == 500:
             return _internal(request, exc)
         message = str(exc).split("\n  hint: ")[0]
-        return respond(request, status, message, [{"hint": exc.hint}] if exc.hint else [])
+        response = respond(request, status, message, [{"hint": exc.hint}] if exc.hint else [])
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

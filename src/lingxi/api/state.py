@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from lingxi.auth.passwords import AuthPolicy
+from lingxi.auth.throttle import SignInThrottle, ThrottleLimits
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
 from lingxi.engine import Engine as AnalyticEngine
@@ -26,6 +28,29 @@ class AppState:
     reader: LakeReader
     policy: AuthPolicy
     secure_cookies: bool | None  # None: Secure unless served over plain HTTP on a loopback address
+    throttle: SignInThrottle | None = None  # None: sign-in is not throttled (LINGXI_LOGIN_THROTTLE=false)
+    trusted_proxies: frozenset[str] = frozenset()
+    sign_in_slots: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(4))
+
+    @classmethod
+    def of(
+        cls, settings: Settings, store: Engine, lake: Lake, reader: LakeReader, policy: AuthPolicy, secure: bool | None
+    ) -> AppState:
+        """The state for `settings`: the sign-in throttle, trusted proxies and hashing slots they configure."""
+        limits = ThrottleLimits(
+            settings.login_attempts_per_address, settings.login_attempts_per_account, settings.login_window_seconds
+        )
+        return cls(
+            settings,
+            store,
+            lake,
+            reader,
+            policy,
+            secure,
+            throttle=SignInThrottle(limits) if settings.login_throttle else None,
+            trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p.strip()),
+            sign_in_slots=CapacityLimiter(settings.login_concurrency),
+        )
 
     @contextmanager
     def request_engine(self) -> Iterator[AnalyticEngine]:

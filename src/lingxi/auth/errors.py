@@ -34,3 +34,14 @@ class PasswordRejected(LingxiError, ValueError):
 
 class AccountError(LingxiError, ValueError):
     """An account operation cannot be done as asked (invalid username, unknown role, user exists...)."""
+
+
+class TooManyAttempts(LingxiError):
+    """Too many sign-in attempts from one client address or for one account; try again in `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            "too many sign-in attempts; try again later",
+            hint=f"wait {retry_after} seconds before the next attempt",
+        )

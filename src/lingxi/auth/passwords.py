@@ -36,12 +36,14 @@ class AuthPolicy:
     Lock-out: after `lockout_threshold` consecutive failures the account is locked for `lockout_base`;
     each further lock doubles it up to `lockout_max`. With the defaults an attacker gets at most 15
     guesses in the first hour (5, wait 15 min, 5, wait 30 min, 5), well under ASVS's 100 per hour. The
-    doubling resets after a successful sign-in.
+    doubling resets after a successful sign-in. The cap is what keeps the lock-out from being a weapon:
+    a lock never lasts more than `lockout_max` (1 h), so an attacker cannot keep a user out for good
+    without guessing on and on in the audit log's sight, and `lingxi user unlock` ends a lock at once.
     """
 
     lockout_threshold: int = 5
     lockout_base: timedelta = timedelta(minutes=15)
-    lockout_max: timedelta = timedelta(hours=24)
+    lockout_max: timedelta = timedelta(hours=1)
     session_idle: timedelta = timedelta(minutes=30)
     session_absolute: timedelta = timedelta(hours=12)
     token_max_lifetime: timedelta = timedelta(days=365)

@@ -7,7 +7,12 @@ Security properties (COMPLIANCE.md R44, ASVS 2.2, 3.2, 3.3, 7.1):
 - a failed sign-in raises the same AuthenticationFailed whatever the cause (unknown user, wrong
   password, disabled, locked) and spends the same argon2 time; the real cause goes to the audit log;
 - `AuthPolicy.lockout_threshold` consecutive failures lock the account, for a time that doubles with
-  each further lock (15 min, 30 min, 1 h... up to 24 h by default) until a successful sign-in;
+  each further lock (15 min, 30 min, then 1 h, the cap, by default) until a successful sign-in; the
+  lock is decided in the database in one UPDATE and checked again after the hash, so concurrent
+  guesses cannot get past it and a success never clears a lock in force;
+- no database connection is held while a password is hashed;
+- a failed sign-in for a name that is no account is audited under a keyed hash of the name, never the
+  name typed (it may be a password, a mobile or an ID number);
 - every sign-in creates a new random session secret (no fixation); only its SHA-256 is stored;
 - a session ends after `session_idle` without use or `session_absolute` after sign-in, on logout,
   on password reset and when the user is disabled; the user's role, branch and book are read again on
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from lingxi.auth import audit
@@ -46,6 +51,7 @@ from lingxi.auth.users import (
     normalise_username,
     principal_of,
     reset_password,
+    unlock_user,
     utcnow,
 )
 
@@ -68,6 +74,7 @@ __all__ = [
     "logout",
     "reset_password",
     "revoke_token",
+    "unlock_user",
     "validate_session",
     "validate_token",
 ]
@@ -100,69 +107,174 @@ class NewSession:
     info: SessionInfo
 
 
-def _fail(store: Engine, actor: str, result: str, at: datetime, detail: str | None = None) -> AuthenticationFailed:
-    audit.record(store, audit.Action.LOGIN_FAILED, audit.Who(actor), target=actor, result=result, detail=detail, now=at)
+def name_digest(username: str, key: str | bytes | None) -> str:
+    """How the audit log names a sign-in attempt for a name that is no account: `unknown:<keyed hash>`.
+
+    A keyed hash (HMAC-SHA256 with the deployment's hash key, or a per-process random key when none is
+    given) lets an investigator see that attempts used the same name without the log ever holding what was
+    typed: it may be a password typed into the wrong field, a mobile or an ID number (F3).
+    """
+    secret = _PROCESS_KEY if key is None else (key.encode() if isinstance(key, str) else key)
+    digest = hmac.new(secret, username.strip().casefold().encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return f"unknown:{digest[:24]}"
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _fail(store: Engine, who: audit.Who, result: str, at: datetime, detail: str | None = None) -> AuthenticationFailed:
+    audit.record(store, audit.Action.LOGIN_FAILED, who, target=who.actor, result=result, detail=detail, now=at)
     return AuthenticationFailed()
 
 
+@dataclass(frozen=True)
+class _Account:
+    """What a sign-in reads before hashing (the connection is given back before the slow hash)."""
+
+    id: int
+    username: str
+    role: str
+    branch_id: str | None
+    status: str
+    password_hash: str
+    locked_until: datetime | None
+
+    @property
+    def who(self) -> audit.Who:
+        return audit.Who(self.username, self.role, self.branch_id)
+
+
 def authenticate(
-    store: Engine, username: str, password: str, *, policy: AuthPolicy = DEFAULT_POLICY, now: datetime | None = None
+    store: Engine,
+    username: str,
+    password: str,
+    *,
+    policy: AuthPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+    name_key: str | bytes | None = None,
 ) -> NewSession:
-    """Check a username and password and open a new session; raises AuthenticationFailed (one message)."""
+    """Check a username and password and open a new session; raises AuthenticationFailed (one message).
+
+    No database connection is held while the password is hashed (argon2 takes tens of milliseconds and
+    64 MiB on purpose): the account is read in a short read, the connection goes back to the pool, the
+    password is checked, then a short transaction counts the failure or opens the session. Both decide
+    on the lock in the UPDATE's WHERE clause, so concurrent guesses are all counted, the account locks
+    once per `lockout_threshold` failures, and a success never clears a lock set meanwhile.
+    `name_key` keys the hash that stands in the audit log for a name that is no account (see `name_digest`).
+    """
     at = utcnow(now)
     try:
         name = normalise_username(username)
     except AccountError:
         burn_verify_time(password, policy)
-        raise _fail(store, username[:64], "unknown_user", at) from None
+        raise _fail(store, audit.Who(name_digest(username, name_key)), "unknown_user", at) from None
+    with store.connect() as conn:
+        row = conn.execute(
+            select(
+                User.id,
+                User.username,
+                User.role,
+                User.branch_id,
+                User.status,
+                User.password_hash,
+                User.locked_until,
+            ).where(User.username == name)
+        ).one_or_none()
+    account = _Account(*row) if row is not None else None
+    if account is None or account.status != ACTIVE:
+        burn_verify_time(password, policy)
+        who = audit.Who(name_digest(name, name_key)) if account is None else account.who
+        raise _fail(store, who, "unknown_user" if account is None else "disabled", at)
+    if account.locked_until is not None and at < account.locked_until:
+        burn_verify_time(password, policy)
+        raise _fail(store, account.who, "locked", at, detail=f"locked until {account.locked_until:%Y-%m-%d %H:%M}Z")
+    if not _verify(account.password_hash, password, policy):
+        _count_failure(store, account, policy, at)
+    rehashed = hash_password(password, policy) if needs_rehash(account.password_hash, policy) else None
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with Session(store, expire_on_commit=False) as s:
-        user = s.scalar(select(User).where(User.username == name))
-        if user is None or user.status != ACTIVE:
-            burn_verify_time(password, policy)
-            raise _fail(store, name, "unknown_user" if user is None else "disabled", at)
-        if user.locked_until is not None and at < user.locked_until:
-            burn_verify_time(password, policy)
-            raise _fail(store, name, "locked", at, detail=f"locked until {user.locked_until:%Y-%m-%d %H:%M}Z")
-        if not _verify(user.password_hash, password, policy):
-            _count_failure(s, user, policy, at)
-        secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        s.execute(
+        # The lock is checked again in the statement that clears the counters: a lock set while the
+        # password was being hashed stays in force, and so does a disable.
+        values: dict[str, object] = {"failed_logins": 0, "lock_level": 0, "locked_until": None, "last_login_at": at}
+        if rehashed is not None:
+            values["password_hash"] = rehashed
+        done = s.execute(
             update(User)
-            .where(User.id == user.id)
-            .values(failed_logins=0, lock_level=0, locked_until=None, last_login_at=at)
+            .where(User.id == account.id, User.status == ACTIVE, _not_locked(at))
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        if needs_rehash(user.password_hash, policy):
-            s.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password, policy)))
-        row = UserSession(id=secret_digest(secret), user_id=user.id, csrf_token=csrf, created_at=at, last_seen_at=at)
-        s.add(row)
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            s.rollback()
+            raise _fail(store, account.who, "locked", at, detail="locked or disabled while the password was checked")
+        user = s.get_one(User, account.id)
+        row_ = UserSession(id=secret_digest(secret), user_id=user.id, csrf_token=csrf, created_at=at, last_seen_at=at)
+        s.add(row_)
         principal = principal_of(s, user)
         audit.append(s.connection(), audit.Action.LOGIN, audit.Who.of(principal), now=at)
         s.commit()
-        return NewSession(secret, _info(row, principal, policy, at))
+        return NewSession(secret, _info(row_, principal, policy, at))
 
 
-def _count_failure(s: Session, user: User, policy: AuthPolicy, at: datetime) -> NoReturn:
-    """Count a wrong password; lock the account when the threshold is reached. Always raises."""
-    # An SQL increment, so concurrent failures are all counted (no read-modify-write in Python).
-    s.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1, updated_at=at))
-    failed, level = s.execute(select(User.failed_logins, User.lock_level).where(User.id == user.id)).one()
-    result, detail = "bad_password", f"failure {failed} of {policy.lockout_threshold}"
-    if failed >= policy.lockout_threshold:
-        until = at + policy.lock_duration(level + 1)
-        s.execute(
-            update(User).where(User.id == user.id).values(failed_logins=0, lock_level=level + 1, locked_until=until)
+def _not_locked(at: datetime) -> ColumnElement[bool]:
+    return or_(User.locked_until.is_(None), User.locked_until <= at)
+
+
+def _lock_until(policy: AuthPolicy, at: datetime) -> ColumnElement[datetime]:
+    """`locked_until` for the next lock, from the row's current `lock_level`, as one SQL CASE (no read first).
+
+    The lengths double from `lockout_base` and stop growing at `lockout_max`, so the levels above the cap
+    share the last branch: a lock never lasts longer than `lockout_max`.
+    """
+    whens: list[tuple[ColumnElement[bool], datetime]] = []
+    level = 0
+    while policy.lock_duration(level + 1) < policy.lockout_max:
+        whens.append((User.lock_level == level, at + policy.lock_duration(level + 1)))
+        level += 1
+    return case(*whens, else_=at + policy.lockout_max)
+
+
+def _count_failure(store: Engine, account: _Account, policy: AuthPolicy, at: datetime) -> NoReturn:
+    """Count a wrong password, locking the account when the threshold is reached, in one statement. Raises.
+
+    The UPDATE's WHERE skips an account locked meanwhile (that guess was made against a locked account and
+    is answered as such), and its SET decides the lock from the row's own counters, so concurrent failures
+    are all counted and reach the threshold exactly once. On SQLite the UPDATE comes first in the
+    transaction, so it takes the write lock before anything is read.
+    """
+    reached = User.failed_logins + 1 >= policy.lockout_threshold
+    with Session(store) as s:
+        done = s.execute(
+            update(User)
+            .where(User.id == account.id, _not_locked(at))
+            .values(
+                failed_logins=case((reached, 0), else_=User.failed_logins + 1),
+                lock_level=case((reached, User.lock_level + 1), else_=User.lock_level),
+                locked_until=case((reached, _lock_until(policy, at)), else_=User.locked_until),
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
         )
-        result, detail = "locked_now", f"locked until {until:%Y-%m-%d %H:%M}Z (lock {level + 1})"
-    audit.append(
-        s.connection(),
-        audit.Action.LOGIN_FAILED,
-        audit.Who(user.username, user.role, user.branch_id),
-        target=user.username,
-        result=result,
-        detail=detail,
-        now=at,
-    )
-    s.commit()
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            result, detail = "locked", "locked while the password was checked"
+        else:
+            failed, level, until = s.execute(
+                select(User.failed_logins, User.lock_level, User.locked_until).where(User.id == account.id)
+            ).one()
+            if until is not None and until > at:
+                result, detail = "locked_now", f"locked until {until:%Y-%m-%d %H:%M}Z (lock {level})"
+            else:
+                result, detail = "bad_password", f"failure {failed} of {policy.lockout_threshold}"
+        audit.append(
+            s.connection(),
+            audit.Action.LOGIN_FAILED,
+            account.who,
+            target=account.username,
+            result=result,
+            detail=detail,
+            now=at,
+        )
+        s.commit()
     raise AuthenticationFailed()
 
 

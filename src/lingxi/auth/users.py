@@ -185,6 +185,19 @@ def enable_user(store: Engine, username: str, *, by: Actor, now: datetime | None
         return UserInfo.of(user)
 
 
+def unlock_user(store: Engine, username: str, *, by: Actor, now: datetime | None = None) -> UserInfo:
+    """End a lock-out now and reset its back-off (the password and the sessions are unchanged)."""
+    who = actor_columns(by)
+    at = utcnow(now)
+    with Session(store, expire_on_commit=False) as s, s.begin():
+        user = load_user(s, username)
+        was = user.locked_until
+        user.failed_logins, user.lock_level, user.locked_until, user.updated_at = 0, 0, None, at
+        detail = "unlocked" if was is not None and was > at else "unlocked (was not locked)"
+        audit.append(s.connection(), audit.Action.USER_CHANGE, who, target=user.username, detail=detail, now=at)
+        return UserInfo.of(user)
+
+
 def reset_password(
     store: Engine,
     username: str,

@@ -111,6 +111,15 @@ def reset(
     console.print(f"[green]password reset[/] for {escape(info.username)}; their sessions have ended")
 
 
+@user_app.command("unlock")
+@friendly_errors
+def unlock(username: Annotated[str, typer.Argument(help="User whose lock-out to end.")]) -> None:
+    """End a lock-out now and reset its back-off (password and sessions unchanged)."""
+    with _store() as store:
+        info = service.unlock_user(store, username, by=operator())
+    console.print(f"[green]unlocked[/] {escape(info.username)}")
+
+
 @user_app.command("list")
 @friendly_errors
 def list_command() -> None:

@@ -15,14 +15,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie
+from lingxi.api.deps import (
+    AUTHENTICATED,
+    SESSION_COOKIE,
+    current_auth,
+    public,
+    requires,
+    set_session_cookie,
+    sign_in,
+)
 from lingxi.api.schemas import CustomerId
 from lingxi.api.state import AppState, app_state
 from lingxi.auth import audit
 from lingxi.auth.errors import AuthenticationFailed, PermissionDenied
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import AllBranches, Book, Principal, scope_filter
-from lingxi.auth.service import authenticate, logout
+from lingxi.auth.service import logout
 from lingxi.customers import customer_360, freshness, quarantine, search, summary
 from lingxi.errors import InputError
 from lingxi.privacy.masking import UnmaskReason
@@ -72,9 +80,7 @@ async def login_submit(request: Request, state: State) -> Response:
     if not _same_origin(request):
         raise PermissionDenied("cross-site sign-in refused")
     try:
-        new = await run_in_threadpool(
-            authenticate, state.store, form.get("username", ""), form.get("password", ""), policy=state.policy
-        )
+        new = await sign_in(request, state, form.get("username", ""), form.get("password", ""))
     except AuthenticationFailed:
         name = form.get("username", "")[:64]
         return render(request, "login.html", status_code=401, failed=True, username=name, title="auth.title")

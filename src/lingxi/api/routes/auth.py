@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie
-from lingxi.api.schemas import LoggedOut, LoginRequest, Me
+from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie, sign_in
+from lingxi.api.schemas import ErrorPublic, LoggedOut, LoginRequest, Me
 from lingxi.api.state import AppState, app_state
 from lingxi.auth.scope import Principal
-from lingxi.auth.service import authenticate, logout
+from lingxi.auth.service import logout
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -36,12 +36,17 @@ def me_of(principal: Principal, request: Request) -> Me:
     )
 
 
-@router.post("/login", dependencies=[Depends(public)])
+@router.post(
+    "/login",
+    dependencies=[Depends(public)],
+    responses={429: {"model": ErrorPublic, "description": "Too many sign-in attempts; see Retry-After."}},
+)
 async def login(
     body: LoginRequest, request: Request, response: Response, state: Annotated[AppState, Depends(app_state)]
 ) -> Me:
-    """Sign in with a username and password; sets the session cookie. Every failure is the same 401."""
-    new = await run_in_threadpool(authenticate, state.store, body.username, body.password, policy=state.policy)
+    """Sign in with a username and password; sets the session cookie. Every failure is the same 401;
+    too many attempts from one address or for one account get 429 with `Retry-After`."""
+    new = await sign_in(request, state, body.username, body.password)
     set_session_cookie(response, request, state, new)
     principal = new.info.principal
     return Me(
