@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert, select, update
 
 from lingxi.auth.audit import Who
-from lingxi.errors import SpecError
+from lingxi.errors import InputError, SpecError
 from lingxi.privacy.dsr import (
     DSR_ACTION,
     HASHED_INPUTS,
@@ -25,6 +25,7 @@ from lingxi.privacy.dsr import (
     _open_request,
     rewrite_dataset,
 )
+from lingxi.privacy.erased import load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import (
     Correction,
@@ -74,6 +75,11 @@ def correct_customer(
     if problems or not values:
         raise SpecError("correction", problems or ["no changes given"], hint="see docs/data-contract.md#customers")
     ref = subject_ref(customer_id, hash_key)
+    if load_registry(lake.store, hash_key).erased_customers([customer_id]):
+        raise InputError(
+            f"customer `{customer_id}` was erased on request: there is nothing to correct",
+            hint="an erasure is final; the tombstone is in `lx_erasure`",
+        )
     request_id = _open_request(lake.store, "correction", ref, actor, at)
     with lake.store.begin() as conn:
         for column_name, value in values.items():
