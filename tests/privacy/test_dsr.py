@@ -342,6 +342,11 @@ def test_cli_consent_and_dsr_commands(tmp_path: Path, monkeypatch: pytest.Monkey
     code, out = run("dsr", "correct", "C000001", "--set", "name=王五", "--actor", "dpo.li")
     assert code == 0 and "customers version 2" in out
     assert run("dsr", "correct", "C000001", "--set", "shoe_size=42")[0] == 1
+    for field in ("branch_id", "risk_level", "customer_id"):  # F6: never scope, risk or keys
+        code, out = run("dsr", "correct", "C000001", "--set", f"{field}=X")
+        assert code == 1 and f"`{field}`" in out and "correctable: name" in out, out
+    code, out = run("dsr", "correct", "C000001", "--set", "address=新地址 2 号", "--actor", "dpo.li")
+    assert code == 0 and "customers version 3" in out
     code, out = run("dsr", "delete", "C000001", "--yes", "--actor", "dpo.li")
     assert code == 0 and json.loads(out)["stores"]["lake"]["customers"]["rows_removed"] == 1
     code, out = run("privacy", "inventory")
