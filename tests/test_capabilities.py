@@ -47,7 +47,8 @@ def plugin() -> Iterator[None]:
 
 def lingxi(data_dir: Path, *args: str, plugins: str = PLUGIN) -> subprocess.CompletedProcess[str]:
     """The `lingxi` command in a fresh process, with the fixture importable and named."""
-    env = {**os.environ, "LINGXI_DATA_DIR": str(data_dir), registry.ENV_VAR: plugins, "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])  # this checkout's lingxi, not an installed copy
+    env = {**os.environ, "LINGXI_DATA_DIR": str(data_dir), registry.ENV_VAR: plugins, "PYTHONPATH": path}
     return subprocess.run(
         [sys.executable, "-m", "lingxi.cli.main", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
     )

@@ -65,6 +65,24 @@ def test_export_correct_delete_and_receipts(own: tuple[FastAPI, Bank]) -> None:
     assert again.status_code == 404 and again.json()["ok"] is False
 
 
+def test_correction_is_limited_to_correctable_fields(own: tuple[FastAPI, Bank]) -> None:
+    """F6: scope, risk and keys are refused with the field named and the correctable ones listed."""
+    app, bank = own
+    client, csrf = login(app, "approver1")
+    h = {"X-CSRF-Token": csrf}
+    cid = bank.cust_a
+    before = client.get(f"/api/v1/customers/{cid}").json()["profile"]
+    for field, value in (("branch_id", "BR9999"), ("risk_level", "C5"), ("customer_id", "C999"), ("status", "closed")):
+        refused = client.post(f"/api/v1/customers/{cid}/dsr/correct", json={"changes": {field: value}}, headers=h)
+        assert refused.status_code == 422, (field, refused.text)
+        assert f"`{field}`" in refused.text and "correctable: name" in refused.text and "address" in refused.text
+    after = client.get(f"/api/v1/customers/{cid}").json()["profile"]
+    assert (after["branch_id"], after["risk_level"]) == (before["branch_id"], before["risk_level"])
+    fixed = client.post(f"/api/v1/customers/{cid}/dsr/correct", json={"changes": {"address": "新地址 1 号"}}, headers=h)
+    assert fixed.status_code == 200, fixed.text
+    assert client.get(f"/api/v1/customers/{cid}").status_code == 200
+
+
 def test_dsr_needs_compliance_and_scope(own: tuple[FastAPI, Bank]) -> None:
     app, bank = own
     for user in ("rm_a", "strategist1", "analyst1", "auditor1", "admin1"):

@@ -16,8 +16,9 @@ from sqlalchemy import MetaData, insert, select, text
 from lingxi.auth.audit import Who
 from lingxi.auth.tables import User, UserCustomer
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.errors import SpecError
+from lingxi.errors import InputError, SpecError
 from lingxi.ingest.load import LoadOptions, load
+from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.privacy import consent, correction, dsr
 from lingxi.privacy.identifiers import keyed_hash
 from lingxi.privacy.tables import ERASED_PREFIX, subject_ref
@@ -37,17 +38,20 @@ def bank_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pick_customer(extracts: Path) -> dict[str, Any]:
-    """A customer with a unique name, both hashes, a device identity and consent history (the hardest case)."""
+    """A customer with a unique name, both hashes, anonymous events on a device and consent history (hardest case)."""
     customers = pq.read_table(extracts / "customers").to_pylist()
     names = Counter(c["name"] for c in customers)
     identities = pq.read_table(extracts / "identities").to_pylist()
     devices = {i["customer_id"] for i in identities if i["id_type"] == "device_id"}
     consents = {r["customer_id"] for r in pq.read_table(extracts / "consent_events").to_pylist()}
-    events = Counter(r["customer_id"] for r in pq.read_table(extracts / "events", columns=["customer_id"]).to_pylist())
+    events = pq.read_table(extracts / "events", columns=["customer_id", "device_id"]).to_pylist()
+    known = Counter(r["customer_id"] for r in events)
+    owner = {i["id_value"]: i["customer_id"] for i in identities if i["id_type"] == "device_id"}
+    anonymous = Counter(owner.get(r["device_id"]) for r in events if r["customer_id"] is None)  # on their devices
     for c in customers:
         cid = c["customer_id"]
         if names[c["name"]] == 1 and c["phone_hash"] and c["id_no_hash"] and cid in devices and cid in consents:
-            if events[cid]:
+            if known[cid] and anonymous[cid]:
                 return c
     raise AssertionError("no suitable customer in the synthetic bank")
 
@@ -197,6 +201,46 @@ def test_deletion_leaves_only_tombstones_in_every_store(bank: tuple[Lake, dict[s
     assert store_hits(store, needles) == []
 
 
+def test_erasure_lasts_when_the_bank_resends_every_extract(
+    bank: tuple[Lake, dict[str, Any]], bank_extracts: Path
+) -> None:
+    """F5: anonymous events on the erased customer's devices (and every other row of theirs) stay out of reloads."""
+    lake, x = bank
+    store, cid = lake.store, x["customer_id"]
+    identities = [r for r in pq.read_table(bank_extracts / "identities").to_pylist() if r["customer_id"] == cid]
+    devices = {r["id_value"] for r in identities if r["id_type"] == "device_id"}
+    events = pq.read_table(bank_extracts / "events").to_pylist()
+    anonymous = [e for e in events if e["customer_id"] is None and e["device_id"] in devices]
+    assert anonymous, "the chosen customer has anonymous events on a device of theirs"
+    anon_ids = sorted({e["anonymous_id"] for e in anonymous if e["anonymous_id"]})
+    event_ids = sorted({e["event_id"] for e in anonymous})
+    needles = [cid, x["name"], x["phone_hash"], x["id_no_hash"], *devices, *anon_ids, *event_ids]
+    needles += [r["id_value"] for r in identities]
+    assert lake_hits(lake.root, needles)
+    with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
+        dsr.erase_customer(lake, engine, cid, actor=STAFF, hash_key=KEY, now=NOW)
+        assert lake_hits(lake.root, needles) == [] and store_hits(store, needles) == []
+        with store.connect() as conn:  # the registry holds keyed hashes, never the identifiers
+            kinds = Counter(conn.execute(text("SELECT kind FROM lx_erased_identifier")).scalars())
+        assert kinds["device_id"] == len(devices) and kinds["phone_hash"] and kinds["id_no_hash"]
+        # the bank sends every extract again: daily files come back as duplicates (quarantined), except the
+        # erased rows, which are no longer in the lake and would be published again as new
+        ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=bank_extracts, hash_key=KEY, max_bad=1.0)
+        run_pipeline(ctx, only=["load", "corrections"])
+        reports = {r.table: r for r in ctx.loads}
+    assert lake_hits(lake.root, needles) == []  # every Parquet file of every version, and the quarantine
+    assert store_hits(store, needles) == []
+    linked = {r["id_value"] for r in identities} | set(anon_ids)
+    theirs = [e for e in events if e["customer_id"] == cid]
+    theirs += [e for e in events if e["customer_id"] is None and {e["device_id"], e["anonymous_id"]} & linked]
+    assert reports["events"].rows_erased == len(theirs) > len(anonymous)  # left out and counted, as before
+    assert reports["customers"].rows_erased == 1 and reports["identities"].rows_erased == len(identities)
+    # a correction of the erased customer is refused (it would write their id again)
+    with pytest.raises(InputError, match="erased"):
+        correction.correct_customer(lake, cid, {"address": "x"}, actor=STAFF, hash_key=KEY)
+    assert store_hits(store, needles) == []
+
+
 def test_pseudonymised_evidence_is_purged_after_three_years(bank: tuple[Lake, dict[str, Any]]) -> None:
     lake, x = bank
     with DuckDBEngine(threads=1) as engine:
@@ -298,6 +342,11 @@ def test_cli_consent_and_dsr_commands(tmp_path: Path, monkeypatch: pytest.Monkey
     code, out = run("dsr", "correct", "C000001", "--set", "name=王五", "--actor", "dpo.li")
     assert code == 0 and "customers version 2" in out
     assert run("dsr", "correct", "C000001", "--set", "shoe_size=42")[0] == 1
+    for field in ("branch_id", "risk_level", "customer_id"):  # F6: never scope, risk or keys
+        code, out = run("dsr", "correct", "C000001", "--set", f"{field}=X")
+        assert code == 1 and f"`{field}`" in out and "correctable: name" in out, out
+    code, out = run("dsr", "correct", "C000001", "--set", "address=新地址 2 号", "--actor", "dpo.li")
+    assert code == 0 and "customers version 3" in out
     code, out = run("dsr", "delete", "C000001", "--yes", "--actor", "dpo.li")
     assert code == 0 and json.loads(out)["stores"]["lake"]["customers"]["rows_removed"] == 1
     code, out = run("privacy", "inventory")

@@ -154,7 +154,13 @@ def export(
 @friendly_errors
 def correct(
     customer_id: Customer,
-    changes: Annotated[list[str], typer.Option("--set", help="column=value (repeat); phone= and id_no= are hashed.")],
+    changes: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="field=value (repeat): name, birth_date, gender, city, occupation, address, phone, id_no (hashed).",
+        ),
+    ],
     actor: ActorOption = None,
 ) -> None:
     """Correct a customer's fields: recorded, and applied to the lake in a new snapshot."""

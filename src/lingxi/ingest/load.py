@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lingxi.engine.duckdb import DuckDBEngine
@@ -43,8 +42,8 @@ from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
-from lingxi.privacy.tables import Erasure, subject_ref
 from lingxi.schema.contract import get_table
 from lingxi.schema.types import Column, Table
 from lingxi.store.db import session_factory
@@ -78,7 +77,7 @@ class LoadReport:
     rows_in: int = 0
     rows_valid: int = 0
     rows_quarantined: int = 0
-    rows_erased: int = 0  # rows of customers erased on request: dropped, counted, never kept
+    rows_erased: int = 0  # rows of customers erased on request (or on their identifiers): dropped, counted
     reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
     version: int | None = None
     quarantine_path: str | None = None
@@ -252,7 +251,7 @@ class _Run:
         self.chunk_index = 0
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
         self.renames = {spec.source: name for name, spec in self.source_of.items()}
-        self.erased_refs: set[str] = set()
+        self.erased = ErasureRegistry(frozenset(), frozenset(), options.hash_key)
         self.file: Path | None = None
         self.file_rows = 0  # rows of `self.file` read so far
         self.parquet_schemas: dict[Path, pa.Schema] = {}
@@ -263,8 +262,7 @@ class _Run:
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
-        with self.lake.store.connect() as conn:
-            self.erased_refs = set(conn.execute(select(Erasure.subject_ref)).scalars())
+        self.erased = load_registry(self.lake.store, self.options.hash_key)
         snapshot = self.lake.snapshot(self.table.name)
         self.seen.start(snapshot.parquet_globs if self.table.mode == "append" and snapshot is not None else [])
 
@@ -384,28 +382,55 @@ class _Run:
     def _leave_out_erased(self, relation: str, columns: list[str]) -> tuple[str, int]:
         """`relation` without rows of customers erased on request, and how many there were.
 
-        They are counted, not quarantined: keeping them anywhere would undo the erasure, and leaving
-        them out of every later load means a re-sent extract cannot bring them back.
+        A row is left out when its customer id is erased, or when it has no customer id and one of its
+        identifier columns (a device or anonymous id) holds an identifier of an erased customer
+        (`lingxi.privacy.erased`). They are counted, not quarantined: keeping them anywhere would undo
+        the erasure, and leaving them out of every later load means a re-sent extract cannot bring them
+        back. Only the chunk's distinct values are hashed; the rows are filtered in DuckDB.
         """
-        if not self.erased_refs or "customer_id" not in columns:
+        linked = [c for c in IDENTIFIER_COLUMNS if c in columns]
+        has_id = "customer_id" in columns
+        if not self.erased or not (has_id or linked):
             return relation, 0
-        trimmed = "trim(CAST(customer_id AS VARCHAR))"
-        ids = self.engine.run(
-            f"SELECT DISTINCT {trimmed} AS id FROM {relation} WHERE customer_id IS NOT NULL", label="customer ids"
-        )
-        erased = [i for i in ids.column("id").to_pylist() if subject_ref(i, self.options.hash_key) in self.erased_refs]
-        if not erased:
+
+        def trimmed(column: str) -> str:
+            return f"trim(CAST({ident(column)} AS VARCHAR))"
+
+        anonymous = "customer_id IS NULL AND " if has_id else ""
+        selects = [
+            f"SELECT DISTINCT {trimmed(c)} AS v FROM {relation} WHERE {anonymous}{ident(c)} IS NOT NULL" for c in linked
+        ]
+        conditions = []
+        if has_id and self.erased.subjects:
+            ids = self.engine.run(
+                f"SELECT DISTINCT {trimmed('customer_id')} AS v FROM {relation} WHERE customer_id IS NOT NULL",
+                label="customer ids",
+            )
+            if erased := self.erased.erased_customers(ids.column("v").to_pylist()):
+                self._erased_table("lx_erased", erased)
+                conditions.append(
+                    f"(customer_id IS NOT NULL AND {trimmed('customer_id')} IN (SELECT v FROM lx_erased))"
+                )
+        if selects and self.erased.identifiers:
+            values = self.engine.run(" UNION ".join(selects), label="identifiers of anonymous rows")
+            if erased := self.erased.erased_identifiers(values.column("v").to_pylist()):
+                self._erased_table("lx_erased_ids", erased)
+                conditions += [f"({anonymous}{trimmed(c)} IN (SELECT v FROM lx_erased_ids))" for c in linked]
+        if not conditions:
             return relation, 0
-        self.engine.register_arrow("lx_erased_arrow", pa.table({"id": pa.array(erased, pa.string())}))
+        drop = " OR ".join(conditions)
+        count = self.engine.run(f"SELECT count(*) AS n FROM {relation} WHERE {drop}", label="erased rows")
+        return f"(SELECT * FROM {relation} WHERE NOT coalesce({drop}, false))", int(count.column("n")[0].as_py())
+
+    def _erased_table(self, name: str, values: list[str]) -> None:
+        """A DuckDB temp table `name` with one column `v` holding `values`."""
+        self.engine.register_arrow(f"{name}_arrow", pa.table({"v": pa.array(values, pa.string())}))
         try:
             self.engine.execute(
-                "CREATE OR REPLACE TEMP TABLE lx_erased AS SELECT id FROM lx_erased_arrow", label="erased customers"
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT v FROM {name}_arrow", label="erased values"
             )
         finally:
-            self.engine.unregister("lx_erased_arrow")
-        keep = f"customer_id IS NULL OR {trimmed} NOT IN (SELECT id FROM lx_erased)"
-        count = self.engine.run(f"SELECT count(*) AS n FROM {relation} WHERE NOT ({keep})", label="erased rows")
-        return f"(SELECT * FROM {relation} WHERE {keep})", int(count.column("n")[0].as_py())
+            self.engine.unregister(f"{name}_arrow")
 
     def _require_columns(self, names: list[str], path: Path) -> None:
         if self.chunk_index == 0:
@@ -494,7 +519,13 @@ class _Run:
     def cleanup(self) -> None:
         self.parts.close()
         self.seen.drop()
-        for name in ("lx_typed", "lx_row_problems", "lx_erased", *(ref_table_name(c) for c in self.references)):
+        for name in (
+            "lx_typed",
+            "lx_row_problems",
+            "lx_erased",
+            "lx_erased_ids",
+            *(ref_table_name(c) for c in self.references),
+        ):
             self.engine.execute(f"DROP TABLE IF EXISTS {name}", label="cleanup")
 
 

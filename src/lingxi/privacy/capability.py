@@ -24,6 +24,7 @@ from lingxi.privacy.tables import (
     ConsentEventRow,
     Correction,
     DsrRequest,
+    ErasedIdentifier,
     Erasure,
 )
 
@@ -68,7 +69,7 @@ CAPABILITY = Capability(
         ),
     ),
     nav=(NavEntry("nav.privacy", "/privacy/inventory", "govern", match="/privacy/"),),  # no customer data: any role
-    tables=tables_of(ConsentEventRow, Erasure, DsrRequest, Correction),
+    tables=tables_of(ConsentEventRow, Erasure, ErasedIdentifier, DsrRequest, Correction),
     store_holdings=(
         StoreHolding(
             "lx_consent_event",

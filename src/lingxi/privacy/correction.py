@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert, select, update
 
 from lingxi.auth.audit import Who
-from lingxi.errors import SpecError
+from lingxi.errors import InputError, SpecError
 from lingxi.privacy.dsr import (
     DSR_ACTION,
     HASHED_INPUTS,
@@ -25,6 +25,7 @@ from lingxi.privacy.dsr import (
     _open_request,
     rewrite_dataset,
 )
+from lingxi.privacy.erased import load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.privacy.tables import (
     Correction,
@@ -46,15 +47,21 @@ def correct_customer(
 ) -> Receipt:
     """Record a correction of the customer's `customers` columns (R17) and apply it to the lake.
 
-    `changes` maps contract column names to new values as text (None clears); `phone` and `id_no` take
-    the raw number, normalised and hashed into `phone_hash` / `id_no_hash` as the loader does. No
+    `changes` maps contract column names to new values as text (None clears); only the columns the contract
+    marks `correctable` are accepted (`correctable_fields`), anything else is refused with a `SpecError`
+    naming the field. `phone` and `id_no` take the raw number, normalised and hashed into `phone_hash` /
+    `id_no_hash` as the loader does. No
     operational table holds these fields today, so the lake is where the correction lands: as an
     overlay that `apply_corrections` writes into a new snapshot now (`apply_now`) and again after every
     later load until the bank's own extract carries the corrected value.
     """
     at = _now(now)
     table, problems, values = TABLES["customers"], [], {}
+    allowed = correctable_fields()
     for name, value in changes.items():
+        if name not in allowed:
+            problems.append(f"`{name}`: not a field a customer may have corrected (correctable: {', '.join(allowed)})")
+            continue
         column_name, normaliser = HASHED_INPUTS.get(name, (name, None))
         if normaliser is not None and value is not None:
             normalised = NORMALISERS[normaliser](value)
@@ -62,9 +69,6 @@ def correct_customer(
                 problems.append(f"`{name}`: not a valid value")
                 continue
             value = keyed_hash(normalised, hash_key)
-        if column_name not in table.column_names or column_name == "customer_id":
-            problems.append(f"`{name}`: not a correctable column of `customers`")
-            continue
         column = table.column(column_name)
         if value is not None and column.allowed and value not in column.allowed:
             problems.append(f"`{name}`: must be one of {', '.join(column.allowed)}")
@@ -74,6 +78,11 @@ def correct_customer(
     if problems or not values:
         raise SpecError("correction", problems or ["no changes given"], hint="see docs/data-contract.md#customers")
     ref = subject_ref(customer_id, hash_key)
+    if load_registry(lake.store, hash_key).erased_customers([customer_id]):
+        raise InputError(
+            f"customer `{customer_id}` was erased on request: there is nothing to correct",
+            hint="an erasure is final; the tombstone is in `lx_erasure`",
+        )
     request_id = _open_request(lake.store, "correction", ref, actor, at)
     with lake.store.begin() as conn:
         for column_name, value in values.items():
@@ -95,6 +104,14 @@ def correct_customer(
     }
     receipt = Receipt(request_id, "correction", ref, actor.actor, _now(now), stores)
     return _close_request(lake.store, receipt, action=DSR_ACTION, detail=f"fields {','.join(sorted(values))}")
+
+
+def correctable_fields() -> list[str]:
+    """What a correction may change: the `customers` columns the contract marks correctable, hashed ones by
+    their raw input (`phone`, `id_no`). Scope (`branch_id`), risk level and assessment, keys, status and
+    flags the bank decides are not among them."""
+    hashed = {column: raw for raw, (column, _) in HASHED_INPUTS.items()}
+    return [hashed.get(c, c) for c in TABLES["customers"].correctable]
 
 
 def _castable(value: str, arrow_type: pa.DataType) -> bool:

@@ -23,7 +23,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +41,7 @@ from lingxi.capability import Subject
 from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import StoreError
 from lingxi.privacy import holdings
+from lingxi.privacy.erased import IDENTIFIER_COLUMNS, register_identifiers
 from lingxi.privacy.tables import (
     CONSENT_EVIDENCE_RETENTION,
     ERASED_PREFIX,
@@ -161,15 +162,38 @@ def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
 
 def find_subject(lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: str = "") -> Subject:
     """The customer's identifiers from the `customers` and `identities` datasets (empty if not loaded)."""
-    found, devices = {customer_id}, set()
+    return _find_subject(lake, engine, customer_id, hash_key)[0]
+
+
+def _find_subject(
+    lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: str
+) -> tuple[Subject, dict[str, str]]:
+    """The customer as `find_subject` gives it, and each linked identifier's kind (value -> kind)."""
+    kinds: dict[str, str] = {}
     for row in _lake_rows(lake, engine, Subject(customer_id, frozenset(), frozenset()), ["customers", "identities"]):
-        for name in ("phone_hash", "id_no_hash", "id_value"):
+        for name in ("phone_hash", "id_no_hash"):
             if row.get(name):
-                found.add(str(row[name]))
-        if row.get("id_type") == "device_id":
-            devices.add(str(row["id_value"]))
+                kinds.setdefault(str(row[name]), name)
+        if row.get("id_value"):
+            kinds[str(row["id_value"])] = str(row.get("id_type") or "id_value")
+    kinds.pop(customer_id, None)  # the customer id itself is the tombstone's (`lx_erasure`)
+    devices = {value for value, kind in kinds.items() if kind == "device_id"}
     ref = subject_ref(customer_id, hash_key) if hash_key else ""
-    return Subject(customer_id, frozenset(found), frozenset(devices), ref, hash_key)
+    subject = Subject(customer_id, frozenset({customer_id, *kinds}), frozenset(devices), ref, hash_key)
+    return subject, kinds
+
+
+def _anonymous_ids(records: dict[str, list[dict[str, Any]]], who: Subject) -> dict[str, str]:
+    """Identifiers carried by the customer's anonymous lake rows (an app's anonymous id on their device)."""
+    seen: dict[str, str] = {}
+    for rows in records.values():
+        for row in rows:
+            if row.get("customer_id") is None:
+                for column in IDENTIFIER_COLUMNS:
+                    value = row.get(column)
+                    if value and str(value) not in who.identifiers:
+                        seen.setdefault(str(value), column)
+    return seen
 
 
 def _lake_rows(lake: Lake, engine: AnalyticEngine, who: Subject, only: list[str] | None = None) -> list[dict[str, Any]]:
@@ -189,12 +213,11 @@ def lake_records(
             continue
         condition: exp.Condition = exp.column(key).eq(exp.Placeholder())  # request values are bound
         params: list[Any] = [who.customer_id]
-        if who.devices:
-            for col in sorted({"anonymous_id", "device_id"} & columns):
-                devices = sorted(who.devices)
-                linked = exp.column(col).isin(*(exp.Placeholder() for _ in devices))
-                condition = exp.or_(condition, exp.and_(exp.column(key).is_(exp.null()), linked))
-                params += devices
+        values = sorted(_linked_values(who))
+        for col in sorted(set(IDENTIFIER_COLUMNS) & columns):
+            linked = exp.column(col).isin(*(exp.Placeholder() for _ in values))
+            condition = exp.or_(condition, exp.and_(exp.column(key).is_(exp.null()), linked))
+            params += values
         query = exp.select("*").from_(table).where(condition)
         rows = engine.run(query, label=f"{name} rows of a customer", params=params).to_pylist()
         out[name] = [jsonable(r) for r in rows]
@@ -303,16 +326,20 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _rows_of(table: pa.Table, who: Subject, key: str) -> pa.ChunkedArray | pa.Array:
-    """Boolean mask of the rows about the customer (their id in `key`, or anonymous rows on their devices)."""
+    """Boolean mask of the rows about the customer (their id in `key`, or anonymous rows carrying their identifiers)."""
     names = table.column_names
     mask = pc.fill_null(pc.equal(table[key], who.customer_id), False)
-    if who.devices:
-        devices = pa.array(sorted(who.devices), pa.string())
-        for col in ("anonymous_id", "device_id"):
-            if col in names:
-                linked = pc.and_(pc.is_null(table[key]), pc.is_in(table[col], value_set=devices))
-                mask = pc.or_(mask, pc.fill_null(linked, False))
+    values = pa.array(sorted(_linked_values(who)), pa.string())
+    for col in IDENTIFIER_COLUMNS:
+        if col in names and pa.types.is_string(table.schema.field(col).type):
+            linked = pc.and_(pc.is_null(table[key]), pc.is_in(table[col], value_set=values))
+            mask = pc.or_(mask, pc.fill_null(linked, False))
     return mask
+
+
+def _linked_values(who: Subject) -> set[str]:
+    """Values that make an anonymous row (no customer id) the customer's: any of their identifiers or devices."""
+    return {*who.identifiers, *who.devices}
 
 
 def _without(who: Subject, key: str = "customer_id") -> FileEdit:
@@ -370,19 +397,24 @@ def erase_customer(
 ) -> Receipt:
     """Erase a customer from every store (R18) and return the receipt; see the table in the module docstring.
 
-    The operational store goes first, in one transaction: the tombstone (so no import brings the customer
-    back while the lake is rewritten), then each declared holding (deleted, pseudonymised or retained, as
+    The operational store goes first, in one transaction: the tombstone and a keyed hash of every linked
+    identifier (so no import brings the customer, or their anonymous rows, back while the lake is
+    rewritten: `lingxi.privacy.erased`), then each declared holding (deleted, pseudonymised or retained, as
     its capability declares). Then each lake dataset is republished without the customer, and superseded
     folders holding their rows are removed (a query that resolved an older version before the erasure and
     opens its files afterwards fails and must be retried). Running it again after a crash finishes the job.
     """
     at, store = _now(now), lake.store
-    who = find_subject(lake, engine, customer_id, hash_key)
-    holdings.check_declared(store, lake_records(lake, engine, who))
+    who, kinds = _find_subject(lake, engine, customer_id, hash_key)
+    records = lake_records(lake, engine, who)
+    holdings.check_declared(store, records)
+    seen = _anonymous_ids(records, who)  # so a re-sent anonymous row without its device id stays out too
+    who = replace(who, identifiers=who.identifiers | frozenset(seen))
     request_id = _open_request(store, "deletion", who.ref, actor, at)
     with store.begin() as conn:
         if conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == who.ref)).first() is None:
             conn.execute(insert(Erasure).values(subject_ref=who.ref, request_id=request_id, erased_at=at))
+        registered = register_identifiers(conn, who.ref, {**seen, **kinds}, hash_key=hash_key, at=at)
         store_done = holdings.erase_store(conn, who, at)
     lake_done: dict[str, Any] = {}
     for snap in lake.snapshots():
@@ -407,7 +439,7 @@ def erase_customer(
         "lake": lake_done,
         "quarantine": _scrub_quarantine(lake, who),
         **store_done,
-        "tombstone": {"lx_erasure": who.ref},
+        "tombstone": {"lx_erasure": who.ref, "identifiers_registered": registered},
     }
     receipt = Receipt(request_id, "deletion", who.ref, actor.actor, _now(now), stores)
     return _close_request(store, receipt, action=DSR_ACTION, detail=f"{len(lake_done)} datasets rewritten")

@@ -1,10 +1,13 @@
-"""Operational-store tables of the privacy capability (migration 0003), on the shared declarative `Base`.
+"""Operational-store tables of the privacy capability (migrations 0003, 0004), on the shared declarative `Base`.
 
 - `lx_consent_event`: the consent ledger. Append-only: database triggers refuse every UPDATE and
   DELETE except one, the one-way pseudonymisation an erasure performs (the customer id becomes an
   `erased:` reference, nothing else changes), and the retention purge of rows already pseudonymised.
 - `lx_erasure`: one tombstone per erased customer, holding only the keyed reference; imports and
   restores consult it so an erased customer does not come back.
+- `lx_erased_identifier` (0004): a keyed hash of every identifier linked to an erased customer (device
+  ids, phone and ID-number hashes, open and union ids, identity values), so rows that carry no
+  customer id (anonymous events on the customer's device) do not come back either.
 - `lx_dsr_request`: data-subject requests and their receipts, by reference, never by customer id.
 - `lx_correction`: corrections waiting for (or applied at) the next lake snapshot.
 
@@ -40,6 +43,15 @@ def audit_target(customer_id: str, hash_key: str) -> str:
     return f"subject:{subject_ref(customer_id, hash_key)}"
 
 
+def identifier_ref(value: str, hash_key: str) -> str:
+    """The keyed hash under which an erased customer's linked identifier is registered (`lx_erased_identifier`).
+
+    Only the value counts, not its kind, so a device id registered from `identities.id_value` also
+    matches `events.device_id`. Values are compared trimmed, as the loader compares customer ids.
+    """
+    return keyed_hash(f"lingxi-identifier:{value.strip()}", hash_key)
+
+
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
@@ -71,6 +83,17 @@ class Erasure(Base):
 
     subject_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(32))
+    erased_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ErasedIdentifier(Base):
+    """An identifier linked to an erased customer, by keyed hash only: its kind, whose, and when."""
+
+    __tablename__ = "lx_erased_identifier"
+
+    identifier_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # device_id, phone_hash, wechat_unionid, anonymous_id, ...
+    subject_ref: Mapped[str] = mapped_column(String(64), index=True)
     erased_at: Mapped[datetime] = mapped_column(DateTime)
 
 

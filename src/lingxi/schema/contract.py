@@ -85,6 +85,7 @@ CUSTOMERS = Table(
             pi_class="C2",
             personal=True,
             purpose="addressing the customer in service and marketing messages",
+            correctable=True,
         ),
         Column(
             "birth_date",
@@ -94,6 +95,7 @@ CUSTOMERS = Table(
             pi_class="C2",
             personal=True,
             purpose="age-based suitability and elderly-customer protection",
+            correctable=True,
         ),
         Column(
             "gender",
@@ -103,8 +105,17 @@ CUSTOMERS = Table(
             allowed=("M", "F", "U"),
             personal=True,
             purpose="segment analytics",
+            correctable=True,
         ),
-        Column("city", "string", "City of residence.", "杭州", personal=True, purpose="branch routing, analytics"),
+        Column(
+            "city",
+            "string",
+            "City of residence.",
+            "杭州",
+            personal=True,
+            purpose="branch routing, analytics",
+            correctable=True,
+        ),
         Column(
             "city_tier",
             "int",
@@ -119,6 +130,7 @@ CUSTOMERS = Table(
             "teacher",
             personal=True,
             purpose="suitability and analytics",
+            correctable=True,
         ),
         Column("onboarded_at", "timestamp", "When the customer relationship began.", "2015-06-01 09:30:00"),
         Column(
@@ -146,6 +158,7 @@ CUSTOMERS = Table(
             pi_class="C2",
             personal=True,
             purpose="identity resolution",
+            correctable=True,
         ),
         Column(
             "phone_hash",
@@ -156,6 +169,7 @@ CUSTOMERS = Table(
             pi_class="C2",
             personal=True,
             purpose="identity resolution, matching opt-out replies",
+            correctable=True,
         ),
         Column(
             "address",
@@ -165,6 +179,7 @@ CUSTOMERS = Table(
             pi_class="C2",
             personal=True,
             purpose="service correspondence",
+            correctable=True,
         ),
         Column("status", "string", "Relationship status.", "active", allowed=ACCOUNT_STATUSES),
         Column(

@@ -70,6 +70,9 @@ def render_table(table: Table) -> str:
     lines.append(f"- sorted by {', '.join(f'`{c}`' for c in table.sort_by)}")
     for group in table.any_of:
         lines.append(f"- at least one of {', '.join(f'`{c}`' for c in group)} is set")
+    if table.correctable:
+        names = ", ".join(f"`{c}`" for c in table.correctable)
+        lines.append(f"- correctable on a customer's request (PIPL art. 46): {names}")
     lines += [
         "",
         "| column | type | required | checks | class | PI (purpose) | description |",

@@ -53,6 +53,7 @@ class Column:
     pi_class: PiClass = "C1"
     personal: bool = False
     purpose: str = ""
+    correctable: bool = False  # a data-subject correction (PIPL art. 46) may change it; see docs/privacy.md
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -92,6 +93,11 @@ class Table:
     partition: Partition | None = None
     sort_by: tuple[str, ...] = ("customer_id",)
     any_of: tuple[tuple[str, ...], ...] = field(default=())  # at least one of these columns is set
+
+    @property
+    def correctable(self) -> list[str]:
+        """Columns a data-subject correction may change: facts about the person, never what the bank decides."""
+        return [c.name for c in self.columns if c.correctable]
 
     def column(self, name: str) -> Column:
         for col in self.columns:
