@@ -117,10 +117,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--per-client", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    parser.add_argument("--concurrency", type=int, default=None, help="LINGXI_LOGIN_CONCURRENCY for the app")
     args = parser.parse_args()
     rng = random.Random(1)
     ids = [f"C{rng.randrange(args.customers):09d}" for _ in range(400)]
-    rows = [("on", run({"login_throttle": True}, args, ids)), ("off", run({"login_throttle": False}, args, ids))]
+    slots = {} if args.concurrency is None else {"login_concurrency": args.concurrency}
+    rows = [(name, run({"login_throttle": on, **slots}, args, ids)) for name, on in (("on", True), ("off", False))]
     total = CLIENTS * args.per_client
     print(f"\nlogin flood: {total} bad sign-ins, {CLIENTS} concurrent, from {len(ADDRESSES)} loopback addresses")
     print("| throttle | flood answers | flood s | reads | reader p50 / p99 no flood (ms) ", end="")
