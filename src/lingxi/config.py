@@ -108,11 +108,13 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Length of the sliding window the sign-in throttle counts attempts in."
     )
     login_concurrency: int = Field(
-        default=4,
+        default=1,
         gt=0,
         description=(
             "Sign-ins whose password is hashed at the same time; the rest wait without holding a worker thread "
-            "or a database connection (each argon2 hash takes 64 MiB and tens of milliseconds)."
+            "or a database connection (each argon2 hash takes 64 MiB and tens of milliseconds of every core it "
+            "uses). 1 keeps a sign-in flood from starving other requests on a small server; on a larger one, "
+            "about a quarter of its cores."
         ),
     )
     trusted_proxies: str = Field(

@@ -96,8 +96,10 @@ def _keep_last(text: str, n: int) -> str:
 
 
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-_CARD_IN_TEXT = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+# Not inside a longer token of letters and digits: a keyed hash or a request id (hex) holds runs of digits
+# that are no mobile or card number, and masking them would corrupt the reference.
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d{9}(?![0-9A-Za-z])")
+_CARD_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
 
 
 def redact_identifiers(text: str) -> str:

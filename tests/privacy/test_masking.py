@@ -130,3 +130,12 @@ def test_sweep_no_full_identifier_survives_masking_or_redaction() -> None:
         text = f"客户 {id_no} 手机{mobile}，卡号 {card}; +86 {mobile}"
         assert no_full_identifier(redact_identifiers(text)), text
     assert redact_identifiers("customer C000012345 on 2026-11-02") == "customer C000012345 on 2026-11-02"
+
+
+def test_redaction_leaves_keyed_hashes_and_ids_whole() -> None:
+    """A digit run inside a hex reference is no mobile or card number: masking it would corrupt the reference."""
+    ref = "a" + "1391234567862220212345678901" + "b" * 35  # 64 hex characters holding mobile- and card-like runs
+    assert redact_identifiers(f"subject:{ref} deletion 5f1391234567890a") == f"subject:{ref} deletion 5f1391234567890a"
+    assert (
+        redact_identifiers("call 13912345678, card 6222021234567890123") == "call 139****5678, card ***************0123"
+    )
