@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from lingxi.auth import audit
 
+from ..auth.conftest import PASSWORD
 from .conftest import Bank
 from .test_consent_http import grant
 
@@ -67,3 +68,19 @@ def test_https_responses_tell_browsers_to_stay_on_https(anonymous: TestClient) -
     secure = TestClient(anonymous.app, base_url="https://localhost")
     assert "max-age=" in secure.get("/api/v1/health").headers["strict-transport-security"]
     assert "strict-transport-security" not in anonymous.get("/api/v1/health").headers  # plain HTTP on loopback
+
+
+def test_over_https_the_session_cookie_is_host_prefixed(anonymous: TestClient) -> None:
+    """Over HTTPS the cookie is `__Host-lx_session` (Secure, path /, no Domain): a subdomain cannot plant it."""
+    secure = TestClient(anonymous.app, base_url="https://localhost")
+    r = secure.post("/api/v1/auth/login", json={"username": "strategist1", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("__Host-lx_session=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    assert secure.get("/api/v1/auth/me").status_code == 200  # the prefixed cookie signs the browser in
+    out = secure.post("/api/v1/auth/logout", headers={"X-CSRF-Token": r.json()["csrf_token"]})
+    assert out.status_code == 200 and secure.get("/api/v1/auth/me").status_code == 401
+    plain = TestClient(anonymous.app, base_url="http://localhost")
+    r = plain.post("/api/v1/auth/login", json={"username": "strategist1", "password": PASSWORD})
+    assert r.headers["set-cookie"].startswith("lx_session=")  # plain HTTP on loopback (development)

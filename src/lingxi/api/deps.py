@@ -35,6 +35,21 @@ from lingxi.auth.service import (
 from lingxi.redaction import redact_identifiers
 
 SESSION_COOKIE = "lx_session"
+#: Over HTTPS the cookie is `__Host-lx_session`: browsers then insist on Secure, path `/` and no Domain, so
+#: a sibling subdomain cannot plant or overwrite it.
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
+
+
+def session_cookie_name(secure: bool) -> str:
+    return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
+
+
+def clear_session_cookie(response: Response) -> None:
+    """End the console session in the browser, whichever name the cookie was set under."""
+    for name in (SECURE_SESSION_COOKIE, SESSION_COOKIE):
+        response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=name == SECURE_SESSION_COOKIE)
+
+
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,7 +89,7 @@ async def resolve(request: Request) -> Auth:
         principal = await run_in_threadpool(validate_token, state.store, value.strip())
         auth = Auth(principal)
     else:
-        secret = request.cookies.get(SESSION_COOKIE)
+        secret = request.cookies.get(SECURE_SESSION_COOKIE) or request.cookies.get(SESSION_COOKIE)
         if not secret:
             raise AuthenticationFailed("sign in first, or send an API token as `Authorization: Bearer <token>`")
         session = await run_in_threadpool(validate_session, state.store, secret, policy=state.policy)
@@ -163,12 +178,13 @@ async def sign_in(request: Request, state: AppState, username: str, password: st
 
 def set_session_cookie(response: Response, request: Request, state: AppState, new: NewSession) -> None:
     """The session cookie, expiring with the session's absolute limit."""
+    secure = state.cookie_secure(request)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(secure),
         new.secret,
         max_age=int(state.policy.session_absolute.total_seconds()),
         path="/",
         httponly=True,
         samesite="strict",
-        secure=state.cookie_secure(request),
+        secure=secure,
     )

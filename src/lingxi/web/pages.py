@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lingxi.api.deps import (
     AUTHENTICATED,
-    SESSION_COOKIE,
+    clear_session_cookie,
     current_auth,
     public,
     requires,
@@ -97,7 +97,7 @@ async def logout_submit(
     if auth is not None and auth.secret:
         await run_in_threadpool(logout, state.store, auth.secret)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    clear_session_cookie(response)
     return response
 
 

@@ -13,7 +13,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from lingxi.api.deps import AUTHENTICATED, SESSION_COOKIE, current_auth, public, requires, set_session_cookie, sign_in
+from lingxi.api.deps import (
+    AUTHENTICATED,
+    clear_session_cookie,
+    current_auth,
+    public,
+    requires,
+    set_session_cookie,
+    sign_in,
+)
 from lingxi.api.schemas import ErrorPublic, LoggedOut, LoginRequest, Me
 from lingxi.api.state import AppState, app_state
 from lingxi.auth.scope import Principal
@@ -71,7 +79,7 @@ async def logout_route(
     auth = current_auth(request)
     if auth is not None and auth.secret:
         await run_in_threadpool(logout, state.store, auth.secret)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    clear_session_cookie(response)
     return LoggedOut(ok=True)
 
 
