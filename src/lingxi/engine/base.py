@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
-from lingxi.errors import EngineError
+from lingxi.errors import EngineError, UnsupportedOnEngine
 
 CANONICAL_DIALECT = "duckdb"
 
@@ -126,6 +126,14 @@ class Engine(ABC):
     @abstractmethod
     def unregister(self, name: str) -> None:
         """Drop the view `name` made by `register_arrow` (or `register_dataset`)."""
+
+    def cursor(self) -> Any:
+        """A second connection to the same database, for one thread's point reads beside other threads'.
+
+        Only an engine that keeps its database in this process has one (DuckDB); the console's serving reader
+        needs it. Others raise UnsupportedOnEngine.
+        """
+        raise UnsupportedOnEngine(f"{self.name} has no in-process cursors", hint="serve the console from DuckDB")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""

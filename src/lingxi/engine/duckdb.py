@@ -67,6 +67,9 @@ class DuckDBEngine(Engine):
         # Insertion order is not needed by any Lingxi query; dropping it lets DuckDB stream and spill.
         self.con.execute("SET preserve_insertion_order = false")
 
+    def cursor(self) -> Any:
+        return self.con.cursor()
+
     def _execute(self, sql: str, params: list[Any], label: str) -> pa.Table:
         relation = self.con.sql(sql, params=params or None)
         if relation is None:  # a statement without a result (DDL, COPY)

@@ -30,7 +30,7 @@ from sqlglot import exp
 
 from lingxi import registry
 from lingxi.capability import Served
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine, create_engine
 from lingxi.errors import EngineError
 from lingxi.store import Lake, Snapshot
 
@@ -44,7 +44,7 @@ class LakeReader:
     def __init__(
         self,
         lake: Lake,
-        engine: DuckDBEngine | None = None,
+        engine: Engine | None = None,
         *,
         memory_limit: str | None = "1GB",
         threads: int | None = None,
@@ -53,7 +53,7 @@ class LakeReader:
         served: Mapping[str, Served] | None = None,
     ) -> None:
         self.lake = lake
-        self.engine = engine or DuckDBEngine(memory_limit=memory_limit, threads=threads)
+        self.engine = engine or create_engine("duckdb", memory_limit=memory_limit, threads=threads)
         self.refresh_every = refresh_every
         self.serve_rows = serve_rows
         self.served = dict(registry.served() if served is None else served)  # what capabilities declare
@@ -104,20 +104,22 @@ class LakeReader:
         wanted = self.served.get(snap.dataset)
         if wanted is None or snap.row_count > self.serve_rows:
             return
-        names = "*" if wanted.columns is None else ", ".join(f'"{c}"' for c in wanted.columns)
-        order = f" ORDER BY {', '.join(chr(34) + c + chr(34) for c in wanted.order_by)}" if wanted.order_by else ""
-        table = f"lx_serving_{snap.dataset}"
+        columns = [exp.Star()] if wanted.columns is None else [exp.column(c, quoted=True) for c in wanted.columns]
+        copy = exp.select(*columns).from_(exp.to_identifier(snap.dataset, quoted=True))
+        if wanted.order_by:
+            copy = copy.order_by(*(exp.column(c, quoted=True) for c in wanted.order_by))
+        table = exp.to_identifier(f"lx_serving_{snap.dataset}", quoted=True)
         label = f"serving copy of {snap.dataset}"
-        self.engine.execute(
-            f'CREATE OR REPLACE TABLE "{table}" AS SELECT {names} FROM "{snap.dataset}"{order}', label=label
-        )
-        self.engine.execute(f'CREATE OR REPLACE VIEW "{snap.dataset}" AS SELECT * FROM "{table}"', label=label)
+        self.engine.execute(exp.Create(this=table, kind="TABLE", expression=copy, replace=True), label=label)
+        view = exp.select(exp.Star()).from_(table.copy())
+        name = exp.to_identifier(snap.dataset, quoted=True)
+        self.engine.execute(exp.Create(this=name, kind="VIEW", expression=view, replace=True), label=label)
 
     def _cursor(self) -> Any:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             with self._lock:  # creating a cursor touches the parent connection
-                cursor = self.engine.con.cursor()
+                cursor = self.engine.cursor()
             self._local.cursor = cursor
         return cursor
 
