@@ -39,10 +39,11 @@ def _load(package: str) -> Capability:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        if e.name not in {package, module_name}:
-            raise
+        if not e.name or not (module_name == e.name or module_name.startswith(e.name + ".")):
+            raise  # the package exists, and something it imports is missing: its own bug
+        missing = "has no `capability.py`" if e.name == module_name else "cannot be imported (no such package)"
         raise ConfigError(
-            f"capability package `{package}` has no `capability.py`",
+            f"capability package `{package}` {missing}",
             hint=f"check {ENV_VAR} and the `{ENTRY_POINT_GROUP}` entry points",
         ) from e
     declared = getattr(module, "CAPABILITY", None)

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from lingxi import __version__, registry
-from lingxi.cli.context import STATE, console, friendly_errors, settings
+from lingxi.cli.context import STATE, console, err_console, friendly_errors, settings
 from lingxi.config import Settings
+from lingxi.errors import LingxiError
 
 app = typer.Typer(
     name="lingxi",
@@ -81,8 +83,12 @@ def serve(
 
 # Command groups are found, not listed: every module of lingxi.cli with a `register(app)`, and a plug-in
 # capability's own `cli` module (lingxi.registry.face_modules).
-for _module in registry.face_modules("cli"):
-    _module.register(app)
+try:
+    for _module in registry.face_modules("cli"):
+        _module.register(app)
+except LingxiError as _error:  # a misnamed or broken plug-in: one line, before any command runs
+    err_console.print(f"[bold red]error:[/] {escape(str(_error))}", highlight=False, soft_wrap=True)
+    raise SystemExit(1) from None
 
 if __name__ == "__main__":
     app()

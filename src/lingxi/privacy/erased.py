@@ -30,6 +30,7 @@ from lingxi.privacy.tables import ErasedIdentifier, Erasure
 #: Columns of the bank data contract that identify a person without a customer id.
 IDENTIFIER_COLUMNS = ("anonymous_id", "device_id", "id_value", "phone_hash", "id_no_hash")
 
+
 class _KeyedHash:
     """HMAC-SHA256 under one key, its key schedule done once (the loader hashes many values).
 
