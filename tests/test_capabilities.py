@@ -225,8 +225,5 @@ def test_undeclared_customer_data_stops_data_subject_requests(bank: Path) -> Non
 def test_a_misnamed_plugin_stops_the_cli_in_one_line(tmp_path: Path) -> None:
     done = lingxi(tmp_path / "data", "--help", plugins="no.such.package")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert (
-        done.stderr.strip().splitlines()
-        == ["error: capability package `no.such.package` cannot be imported (no such package)"]
-        or "no.such.package" in done.stderr.splitlines()[0]
-    )
+    first = done.stderr.strip().splitlines()[0]
+    assert first == "error: capability package `no.such.package` cannot be imported (no such package)"
