@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+from sqlglot import exp
 
+from lingxi.engine.sql import lit
+from lingxi.engine.sql import table as sql_table
 from lingxi.ingest.mapping import Mapping
 from lingxi.schema.types import Column, Table
 
@@ -49,6 +52,51 @@ def literal(value: str) -> str:
 def key_cast(table: Table, name: str, qualifier: str = "") -> str:
     """A key column as its contract type: a code key is an ENUM in `lx_typed` but text in the lake."""
     return f"CAST({qualifier}{ident(name)} AS {table.column(name).sql_type})"
+
+
+def quoted(name: str, qualifier: str | None = None) -> exp.Column:
+    """A column by its (always quoted) name, optionally qualified by a table alias: `t."txn_id"`."""
+    return exp.Column(
+        this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(qualifier) if qualifier else None
+    )
+
+
+def data_type(sql_type: str) -> exp.DataType:
+    """A DuckDB type (`DECIMAL(18,2)`, `ENUM(...)`) as a tree."""
+    return exp.DataType.build(sql_type, dialect="duckdb")
+
+
+def cast_key(table: Table, name: str, qualifier: str | None = None) -> exp.Cast:
+    """`key_cast` as a tree."""
+    return exp.Cast(this=quoted(name, qualifier), to=data_type(table.column(name).sql_type))
+
+
+def temp_table(name: str, query: exp.Expr) -> exp.Create:
+    """`CREATE OR REPLACE TEMP TABLE name AS query`."""
+    return exp.Create(
+        this=sql_table(name),
+        kind="TABLE",
+        replace=True,
+        expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def drop_table(name: str) -> exp.Drop:
+    """`DROP TABLE IF EXISTS name`."""
+    return exp.Drop(tables=[sql_table(name)], kind="TABLE", exists=True)
+
+
+def call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A DuckDB function by its name, rendered as written (`hash`, `parquet_metadata`)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def read_parquet(paths: list[str] | str, **options: bool) -> exp.Table:
+    """`read_parquet(paths, option = value, ...)` as a table of a FROM clause."""
+    files = exp.Array(expressions=[lit(p) for p in paths]) if isinstance(paths, list) else lit(paths)
+    named = [exp.EQ(this=exp.column(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
+    return exp.Table(this=exp.ReadParquet(expressions=[files, *named]))
 
 
 def ref_table_name(column: Column) -> str:
