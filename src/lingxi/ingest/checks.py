@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from lingxi.engine.sql import lit
@@ -97,6 +98,13 @@ def read_parquet(paths: list[str] | str, **options: bool) -> exp.Table:
     files = exp.Array(expressions=[lit(p) for p in paths]) if isinstance(paths, list) else lit(paths)
     named = [exp.EQ(this=exp.column(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
     return exp.Table(this=exp.ReadParquet(expressions=[files, *named]))
+
+
+def as_tree(sql: exp.Expr | str) -> exp.Expr:
+    """A plan's statement or expression as a tree (some are still given as DuckDB SQL text)."""
+    if isinstance(sql, str):
+        return sqlglot.parse_one(sql, read="duckdb")
+    return sql
 
 
 def ref_table_name(column: Column) -> str:

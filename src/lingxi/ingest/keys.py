@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
 from lingxi.engine.duckdb import DuckDBEngine
@@ -29,6 +28,7 @@ from lingxi.ingest.checks import (
     REPEATED_KEYS,
     SEEN_TABLE,
     CheckPlan,
+    as_tree,
     call,
     cast_key,
     data_type,
@@ -50,15 +50,6 @@ def repeated_hashes(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """The distinct hashes that occur more than once."""
     ordered = np.sort(hashes)
     return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-
-
-def _query(query: exp.Query | str) -> exp.Query:
-    """A plan's statement as a tree (checks.py still gives some as DuckDB SQL text)."""
-    if isinstance(query, str):
-        parsed = sqlglot.parse_one(query, read="duckdb")
-        assert isinstance(parsed, exp.Query)
-        return parsed
-    return query
 
 
 class SeenKeys:
@@ -151,7 +142,7 @@ class SeenKeys:
         """Fill `lx_row_problems` for the chunk in `lx_typed`, then record its new keys."""
         hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
         repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        self.engine.execute(temp_table(CHUNK_RANGE, _query(plan.key_range_sql)), label="seen keys")
+        self.engine.execute(temp_table(CHUNK_RANGE, as_tree(plan.key_range_sql)), label="seen keys")
         if self.published and self._overlaps(PUBLISHED_RANGE):
             self._read_published()
         if self._overlaps(SEEN_RANGE):
@@ -162,7 +153,7 @@ class SeenKeys:
         self.engine.register_arrow(REPEATED_KEYS, repeated)
         self.engine.register_arrow(KNOWN_KEYS, known)
         try:
-            problems = _query(plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0))
+            problems = as_tree(plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0))
             self.engine.execute(temp_table("lx_row_problems", problems), label="seen keys")
         finally:
             self.engine.unregister(REPEATED_KEYS)
