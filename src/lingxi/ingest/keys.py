@@ -28,7 +28,6 @@ from lingxi.ingest.checks import (
     REPEATED_KEYS,
     SEEN_TABLE,
     CheckPlan,
-    as_tree,
     call,
     cast_key,
     data_type,
@@ -142,7 +141,7 @@ class SeenKeys:
         """Fill `lx_row_problems` for the chunk in `lx_typed`, then record its new keys."""
         hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
         repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        self.engine.execute(temp_table(CHUNK_RANGE, as_tree(plan.key_range_sql)), label="seen keys")
+        self.engine.execute(temp_table(CHUNK_RANGE, plan.key_range_sql), label="seen keys")
         if self.published and self._overlaps(PUBLISHED_RANGE):
             self._read_published()
         if self._overlaps(SEEN_RANGE):
@@ -153,7 +152,7 @@ class SeenKeys:
         self.engine.register_arrow(REPEATED_KEYS, repeated)
         self.engine.register_arrow(KNOWN_KEYS, known)
         try:
-            problems = as_tree(plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0))
+            problems = plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0)
             self.engine.execute(temp_table("lx_row_problems", problems), label="seen keys")
         finally:
             self.engine.unregister(REPEATED_KEYS)

@@ -26,14 +26,13 @@ from sqlalchemy.orm import Session
 from sqlglot import exp
 
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.engine.sql import asc, col, lit, render
+from lingxi.engine.sql import asc, col, lit
 from lingxi.engine.sql import table as sql_table
 from lingxi.errors import InputError
 from lingxi.ingest.checks import (
     PROBLEMS_SEPARATOR,
     REASONS,
     CheckPlan,
-    as_tree,
     build_check_plan,
     drop_table,
     is_code,
@@ -307,10 +306,10 @@ class _Run:
         if self.chunk_index == 0:
             self.prepare_references(rows.columns)
         plan = build_check_plan(
-            self.table, self.options.mapping, rows.types, references=self.references, chunk=render(rows.relation)
+            self.table, self.options.mapping, rows.types, references=self.references, chunk=rows.relation
         )
         try:
-            self.engine.execute(temp_table("lx_typed", as_tree(plan.typed_sql)), label="typed chunk")
+            self.engine.execute(temp_table("lx_typed", plan.typed_sql), label="typed chunk")
         finally:
             rows.release()
         self.seen.find_row_problems(plan)
@@ -492,13 +491,13 @@ class _Run:
             if c in plan.present
         ]
         if plan.partition_key:
-            partition_key = as_tree(plan.partition_key)
+            partition_key = plan.partition_key
             columns.append(partition_key.copy().as_(PART_COLUMN))
             sort_by.insert(0, partition_key)
         query = (
             exp.select(*columns)
             .from_(sql_table("lx_typed"))
-            .where(as_tree(plan.good))
+            .where(plan.good.copy())
             .order_by(*(asc(e) for e in sort_by))
         )
         rows = self.engine.run(query, label="good rows")
@@ -509,7 +508,7 @@ class _Run:
         bad_rows = (
             exp.select("__row", "__problems")
             .from_(sql_table("lx_typed"))
-            .where(exp.paren(as_tree(plan.good)).not_())
+            .where(exp.paren(plan.good.copy()).not_())
             .order_by(asc(col("__row")))
         )
         bad = self.engine.run(bad_rows, label="bad rows")
