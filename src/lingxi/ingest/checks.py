@@ -1,4 +1,4 @@
-"""The validation query: contract checks for one chunk, written as DuckDB SQL.
+"""The validation query: contract checks for one chunk, built as sqlglot trees of DuckDB SQL.
 
 Each contract column gets a typed value and a problem code (NULL when the value is fine); a row's
 column problems are kept as one text, `field: code; field: code`, NULL for a good row (one column
@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
+from sqlglot import exp
 
+from lingxi.engine.sql import col, lit
+from lingxi.engine.sql import table as sql_table
 from lingxi.ingest.mapping import Mapping
 from lingxi.schema.types import Column, Table
 
@@ -38,17 +41,64 @@ KNOWN_KEYS = "lx_known_keys"  # hashes of the chunk that are in SEEN_TABLE
 PROBLEMS_SEPARATOR = "; "
 
 
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def quoted(name: str, qualifier: str | None = None) -> exp.Column:
+    """A column by its (always quoted) name, optionally qualified by a table alias: `t."txn_id"`."""
+    return exp.Column(
+        this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(qualifier) if qualifier else None
+    )
 
 
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def data_type(sql_type: str) -> exp.DataType:
+    """A DuckDB type (`DECIMAL(18,2)`, `UBIGINT`) as a tree."""
+    return exp.DataType.build(sql_type, dialect="duckdb")
 
 
-def key_cast(table: Table, name: str, qualifier: str = "") -> str:
+def cast_key(table: Table, name: str, qualifier: str | None = None) -> exp.Cast:
     """A key column as its contract type: a code key is an ENUM in `lx_typed` but text in the lake."""
-    return f"CAST({qualifier}{ident(name)} AS {table.column(name).sql_type})"
+    return exp.Cast(this=quoted(name, qualifier), to=data_type(table.column(name).sql_type))
+
+
+def varchar(expression: exp.Expr) -> exp.Cast:
+    """`CAST(expression AS VARCHAR)`."""
+    return exp.Cast(this=expression, to=exp.DataType.build(exp.DataType.Type.VARCHAR))
+
+
+def enum(values: tuple[str, ...] | list[str]) -> exp.DataType:
+    """DuckDB's `ENUM('a', 'b', ...)` type."""
+    return exp.DataType(this=exp.DataType.Type.ENUM, expressions=[lit(v) for v in values])
+
+
+def temp_table(name: str, query: exp.Expr) -> exp.Create:
+    """`CREATE OR REPLACE TEMP TABLE name AS query`."""
+    return exp.Create(
+        this=sql_table(name),
+        kind="TABLE",
+        replace=True,
+        expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def drop_table(name: str) -> exp.Drop:
+    """`DROP TABLE IF EXISTS name`."""
+    return exp.Drop(tables=[sql_table(name)], kind="TABLE", exists=True)
+
+
+def call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A DuckDB function by its name, rendered as written (`hash`, `parquet_metadata`)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def read_parquet(paths: list[str] | str, **options: bool) -> exp.Table:
+    """`read_parquet(paths, option = value, ...)` as a table of a FROM clause."""
+    files = exp.Array(expressions=[lit(p) for p in paths]) if isinstance(paths, list) else lit(paths)
+    named = [exp.EQ(this=exp.column(k), expression=exp.true() if v else exp.false()) for k, v in options.items()]
+    return exp.Table(this=exp.ReadParquet(expressions=[files, *named]))
+
+
+def in_query(expression: exp.Expr, column: str, name: str) -> exp.In:
+    """`expression IN (SELECT column FROM name)`."""
+    return expression.isin(query=exp.select(column).from_(sql_table(name)))
 
 
 def ref_table_name(column: Column) -> str:
@@ -57,9 +107,15 @@ def ref_table_name(column: Column) -> str:
     return f"lx_ref_{table}_{key}"
 
 
+def _named(name: str, query: exp.Query) -> exp.CTE:
+    """`name(__row, field, code) AS (query)`: a step of the row problems."""
+    columns = [exp.to_identifier(c) for c in ("__row", "field", "code")]
+    return exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name), columns=columns))
+
+
 @dataclass(frozen=True)
 class CheckPlan:
-    """The statements that check one chunk.
+    """The statements that check one chunk, as sqlglot trees.
 
     `typed_sql` types every column and lists the row's column problems in `__problems`
     (`field: code; ...`, see PROBLEMS_SEPARATOR); its result is kept as `lx_typed`. Problems that need
@@ -75,56 +131,75 @@ class CheckPlan:
     through a file), `known_hashes_sql` need not run at all.
     """
 
-    typed_sql: str
-    key_hashes_sql: str
-    key_range_sql: str  # lowest and highest value of the first key column
-    known_hashes_sql: str
-    duplicates_sql: str
-    known_sql: str
-    other_problems_sql: tuple[str, ...]  # references and any-of rules
-    new_keys_sql: str
-    good: str
+    typed_sql: exp.Select
+    key_hashes_sql: exp.Select
+    key_range_sql: exp.Select  # lowest and highest value of the first key column
+    known_hashes_sql: exp.Select
+    duplicates_sql: exp.Select
+    known_sql: exp.Select
+    other_problems_sql: tuple[exp.Select, ...]  # references and any-of rules
+    new_keys_sql: exp.Select  # the chunk's readable keys with their hash, as SEEN_TABLE has them
+    good: exp.Expr
     present: tuple[str, ...]  # the contract columns the input has; the others are NULL and not carried
-    partition_key: str | None  # an integer per partition (see partition_text), cheaper to sort than text
+    partition_key: exp.Expr | None  # an integer per partition (see partition_text), cheaper to sort than text
 
-    def row_problems_sql(self, *, repeated: bool, known: bool) -> str:
+    def row_problems_sql(self, *, repeated: bool, known: bool) -> exp.Select:
         """The cross-row problems of the chunk; key comparisons only where some hash matched.
 
         A key seen before the chunk gives each of its rows that problem only, not also `duplicate_key`
         for its second row in the chunk: the same rows in smaller chunks would get just the one.
         """
-        parts = [*(["SELECT * FROM lx_known"] if known else []), *self.other_problems_sql]
-        if repeated:
-            parts.append(
-                "SELECT * FROM lx_duplicates" + (" WHERE __row NOT IN (SELECT __row FROM lx_known)" if known else "")
-            )
-        if not parts:
-            return "SELECT NULL::BIGINT AS __row, NULL::VARCHAR AS field, NULL::VARCHAR AS code WHERE false"
-        ctes = [
-            *([f"lx_known(__row, field, code) AS ({self.known_sql})"] if known else []),
-            *([f"lx_duplicates(__row, field, code) AS ({self.duplicates_sql})"] if repeated else []),
+        parts: list[exp.Select] = [
+            *([exp.select("*").from_(sql_table("lx_known"))] if known else []),
+            *(p.copy() for p in self.other_problems_sql),
         ]
-        with_ = f"WITH {', '.join(ctes)} " if ctes else ""
-        return f"{with_}SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") p(__row, field, code)"
+        if repeated:
+            duplicates = exp.select("*").from_(sql_table("lx_duplicates"))
+            if known:
+                duplicates = duplicates.where(in_query(col("__row"), "__row", "lx_known").not_())
+            parts.append(duplicates)
+        if not parts:
+            nothing = [
+                exp.cast(exp.null(), exp.DataType.Type.BIGINT).as_("__row"),
+                exp.cast(exp.null(), exp.DataType.Type.VARCHAR).as_("field"),
+                exp.cast(exp.null(), exp.DataType.Type.VARCHAR).as_("code"),
+            ]
+            return exp.select(*nothing).where(exp.false())
+        union: exp.Query = exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+        alias = exp.TableAlias(
+            this=exp.to_identifier("p"), columns=[exp.to_identifier(c) for c in ("__row", "field", "code")]
+        )
+        query = exp.select("*").distinct().from_(exp.Subquery(this=union, alias=alias))
+        ctes = [
+            *([_named("lx_known", self.known_sql.copy())] if known else []),
+            *([_named("lx_duplicates", self.duplicates_sql.copy())] if repeated else []),
+        ]
+        if ctes:
+            query.set("with_", exp.With(expressions=ctes))
+        return query
 
-    def record_keys_sql(self, *, flagged: bool) -> str:
+    def record_keys_sql(self, *, flagged: bool) -> exp.Insert:
         """Add the chunk's keys to SEEN_TABLE; a row whose key was `flagged` repeats a key recorded already."""
-        if not flagged:
-            return self.new_keys_sql
-        return self.new_keys_sql + " AND t.__row NOT IN (SELECT __row FROM lx_row_problems WHERE field = 'key')"
+        keys = self.new_keys_sql.copy()
+        if flagged:
+            flagged_rows = exp.select("__row").from_(sql_table("lx_row_problems")).where(col("field").eq(lit("key")))
+            keys = keys.where(col("__row", "t").isin(query=flagged_rows).not_())
+        return exp.insert(keys, SEEN_TABLE)
 
 
-def _raw(column: Column, source_types: dict[str, pa.DataType], mapping: Mapping) -> str:
+def _raw(column: Column, source_types: dict[str, pa.DataType], mapping: Mapping) -> exp.Expr:
     if column.name not in source_types:
-        return "NULL"
-    expr = ident(column.name)
+        return exp.null()
+    expr: exp.Expr = quoted(column.name)
     if pa.types.is_string(source_types[column.name]) or pa.types.is_large_string(source_types[column.name]):
         # TRIM copies every string; most values have no padding, so trim only those that do (2x faster)
-        expr = f"NULLIF(CASE WHEN {expr} LIKE ' %' OR {expr} LIKE '% ' THEN TRIM({expr}) ELSE {expr} END, '')"
+        padded = exp.or_(expr.copy().like(lit(" %")), expr.copy().like(lit("% ")))
+        trimmed = exp.Case(ifs=[exp.If(this=padded, true=exp.Trim(this=expr.copy()))], default=expr.copy())
+        expr = exp.Nullif(this=trimmed, expression=lit(""))
     codes = mapping.values.get(column.name)
     if codes:
-        whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in codes.items())
-        expr = f"(CASE CAST({expr} AS VARCHAR) {whens} ELSE CAST({expr} AS VARCHAR) END)"
+        whens = [exp.If(this=lit(k), true=lit(v)) for k, v in codes.items()]
+        expr = exp.paren(exp.Case(this=varchar(expr.copy()), ifs=whens, default=varchar(expr.copy())))
     return expr
 
 
@@ -133,61 +208,67 @@ def is_code(column: Column) -> bool:
     return column.type == "string" and bool(column.allowed) and column.min_value is None
 
 
-def _typed(column: Column, raw: str, mapping: Mapping) -> str:
+def _typed(column: Column, raw: exp.Column, mapping: Mapping) -> exp.Expr:
     if is_code(column):
         # NULL for a value that is not allowed. An ENUM is one byte per row where text is sixteen: the
         # chunk's table, its sort and the Parquet writer (dictionary pages, no re-hashing) all get cheaper.
         # (through text: a Parquet BINARY or a number would not cast to the ENUM directly)
-        return f"TRY_CAST(CAST({raw} AS VARCHAR) AS ENUM({', '.join(literal(v) for v in column.allowed)}))"
+        return exp.TryCast(this=varchar(raw.copy()), to=enum(column.allowed))
     fmt = mapping.source_of(column.name).format
     if fmt and column.type in ("date", "timestamp"):
-        parsed = f"TRY_STRPTIME(CAST({raw} AS VARCHAR), {literal(fmt)})"
-        return f"CAST({parsed} AS DATE)" if column.type == "date" else parsed
+        parsed = call("TRY_STRPTIME", varchar(raw.copy()), lit(fmt))
+        return exp.cast(parsed, exp.DataType.Type.DATE) if column.type == "date" else parsed
     if column.type in ("string", "json"):
-        return f"CAST({raw} AS VARCHAR)"
-    return f"TRY_CAST({raw} AS {column.sql_type})"
+        return varchar(raw.copy())
+    return exp.TryCast(this=raw.copy(), to=data_type(column.sql_type))
 
 
-def _column_problem(column: Column, raw: str, typed: str, transformed: bool) -> str:
-    whens = []
+def _column_problem(column: Column, raw: exp.Column, typed: exp.Column, transformed: bool) -> exp.Case:
+    whens: list[exp.If] = []
+
+    def when(condition: exp.Expr, code: str | None) -> None:
+        whens.append(exp.If(this=condition, true=lit(code)))
+
     if transformed:  # the hash of an identifier that failed normalisation is NULL: say why first
-        whens.append(f"WHEN {ident('__invalid_' + column.name)} THEN 'bad_identifier'")
-    whens.append(f"WHEN {raw} IS NULL THEN " + ("'missing_required'" if column.required else "NULL"))
-    whens.append(f"WHEN {typed} IS NULL THEN " + ("'not_allowed'" if is_code(column) else "'bad_type'"))
+        when(quoted("__invalid_" + column.name), "bad_identifier")
+    when(raw.copy().is_(exp.null()), "missing_required" if column.required else None)
+    when(typed.copy().is_(exp.null()), "not_allowed" if is_code(column) else "bad_type")
     if column.allowed and not is_code(column):
         # A cast to an ENUM of the allowed values is NULL for any other value: 3x cheaper than NOT IN.
-        values = ", ".join(literal(v) for v in column.allowed)
-        whens.append(f"WHEN TRY_CAST(CAST({typed} AS VARCHAR) AS ENUM({values})) IS NULL THEN 'not_allowed'")
+        allowed = exp.TryCast(this=varchar(typed.copy()), to=enum(column.allowed))
+        when(allowed.is_(exp.null()), "not_allowed")
     if column.pattern:
-        whens.append(f"WHEN NOT regexp_full_match({typed}, {literal(column.pattern)}) THEN 'bad_format'")
+        when(call("regexp_full_match", typed.copy(), lit(column.pattern)).not_(), "bad_format")
     if column.min_value is not None:
-        whens.append(f"WHEN {typed} < {column.min_value!r} THEN 'below_minimum'")
+        when(typed.copy() < lit(column.min_value), "below_minimum")
     if column.type == "json":
-        whens.append(f"WHEN NOT json_valid({typed}) THEN 'bad_json'")
-    return "CASE " + " ".join(whens) + " END"
+        when(call("json_valid", typed.copy()).not_(), "bad_json")
+    return exp.Case(ifs=whens)
 
 
-def partition_expression(table: Table) -> str | None:
+def partition_expression(table: Table) -> exp.Expr | None:
     if table.partition is None:
         return None
-    source = ident(table.partition.source)
+    source = quoted(table.partition.source)
     formats = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
     if table.partition.grain == "value":
-        return f"CAST({source} AS VARCHAR)"
-    return f"strftime({source}, {literal(formats[table.partition.grain])})"
+        return varchar(source)
+    return call("strftime", source, lit(formats[table.partition.grain]))
 
 
-def partition_order_expression(table: Table) -> str | None:
+def partition_order_expression(table: Table) -> exp.Expr | None:
     """An integer sort key that keeps each partition's rows together (2x cheaper than text or date_trunc)."""
     if table.partition is None:
         return None
     if table.partition.grain == "value":
         return partition_expression(table)
-    source = ident(table.partition.source)
-    year, month, day = (f"{part}({source})" for part in ("year", "month", "day"))
-    return {"year": year, "month": f"({year} * 100 + {month})", "day": f"({year} * 10000 + {month} * 100 + {day})"}[
-        table.partition.grain
-    ]
+    source = table.partition.source
+    year, month, day = (call(part, quoted(source)) for part in ("year", "month", "day"))
+    if table.partition.grain == "year":
+        return year
+    if table.partition.grain == "month":
+        return exp.paren(year * lit(100) + month)
+    return exp.paren(year * lit(10000) + month * lit(100) + day)
 
 
 def partition_text(table: Table, key: object) -> str | None:
@@ -208,65 +289,112 @@ def build_check_plan(
     source_types: dict[str, pa.DataType],
     *,
     references: list[Column],
-    chunk: str = "lx_chunk",
+    chunk: exp.Expr | str = "lx_chunk",
 ) -> CheckPlan:
-    """The statements that type and check every row of `chunk` against `table`."""
+    """The statements that type and check every row of `chunk` (a table's name, a table or a subquery)."""
+    source = sql_table(chunk) if isinstance(chunk, str) else chunk.copy()
     transformed = {name for name in table.column_names if mapping.source_of(name).transform}
     present = [c for c in table.columns if c.name in source_types]
     # Three layers so each value is trimmed and cast once: raw text, typed value, problem code.
-    raws, typed_cols, problems = [], [], []
+    raws: list[exp.Expr] = []
+    typed_cols: list[exp.Expr] = []
+    problems: list[exp.Expr] = []
     for column in present:
-        raw_name = ident("__r_" + column.name)
-        raws.append(f"{_raw(column, source_types, mapping)} AS {raw_name}")
-        typed_cols.append(f"{_typed(column, raw_name, mapping)} AS {ident(column.name)}")
-        problem = _column_problem(column, raw_name, ident(column.name), column.name in transformed)
-        problems.append(f"{literal(column.name + ': ')} || ({problem})")
-    passthrough = "".join(f", {ident('__invalid_' + n)}" for n in sorted(transformed) if n in source_types)
-    layer0 = f"SELECT __row{passthrough}, {', '.join(raws)} FROM {chunk}"
-    layer1 = f"SELECT *, {', '.join(typed_cols)} FROM ({layer0})"
-    columns = ", ".join(ident(c.name) for c in present)
-    listed = f"NULLIF(concat_ws({literal(PROBLEMS_SEPARATOR)}, {', '.join(problems)}), '') AS __problems"
-    typed_sql = f"SELECT __row, {columns}, {listed} FROM ({layer1})"
+        raw_name = "__r_" + column.name
+        raws.append(exp.alias_(_raw(column, source_types, mapping), exp.to_identifier(raw_name, quoted=True)))
+        typed = _typed(column, quoted(raw_name), mapping)
+        typed_cols.append(exp.alias_(typed, exp.to_identifier(column.name, quoted=True)))
+        problem = _column_problem(column, quoted(raw_name), quoted(column.name), column.name in transformed)
+        problems.append(exp.DPipe(this=lit(column.name + ": "), expression=exp.paren(problem)))
+    passthrough = [quoted("__invalid_" + n) for n in sorted(transformed) if n in source_types]
+    layer0 = exp.select(col("__row"), *passthrough, *raws).from_(source)
+    layer1 = exp.select("*", *typed_cols).from_(layer0.subquery())
+    listed = exp.Nullif(this=call("concat_ws", lit(PROBLEMS_SEPARATOR), *problems), expression=lit(""))
+    typed_sql = exp.select(col("__row"), *(quoted(c.name) for c in present), listed.as_("__problems")).from_(
+        layer1.subquery()
+    )
 
     # A key or reference that could not be read is NULL here, and already a column problem.
-    key_ok = " AND ".join(f"t.{ident(k)} IS NOT NULL" for k in table.key)
-    key_cols = ", ".join(f"t.{ident(k)}" for k in table.key)
-    key_hash = "hash(" + ", ".join(key_cast(table, k, "t.") for k in table.key) + ")"  # as SEEN_TABLE has them
-    on_d = " AND ".join(f"d.{ident(k)} = t.{ident(k)}" for k in table.key)
-    on_s = " AND ".join(f"s.{ident(k)} = t.{ident(k)}" for k in table.key)
+    def key_ok() -> exp.Expr:
+        return exp.and_(*(quoted(k, "t").is_(exp.null()).not_() for k in table.key))
+
+    def key_cols() -> list[exp.Column]:
+        return [quoted(k, "t") for k in table.key]
+
+    def key_hash() -> exp.Anonymous:  # as SEEN_TABLE has them
+        return call("hash", *(cast_key(table, k, "t") for k in table.key))
+
+    def typed_rows() -> exp.Table:
+        return sql_table("lx_typed", alias="t")
+
+    def matches(alias: str) -> exp.Expr:
+        return exp.and_(*(quoted(k, alias).eq(quoted(k, "t")) for k in table.key))
+
     # Duplicates through an aggregate, not a window: a window would carry (and sort) every column.
+    repeats = (
+        exp.select(*key_cols(), exp.Min(this=col("__row")).as_("__first"))
+        .from_(typed_rows())
+        .where(exp.and_(key_ok(), in_query(key_hash(), "h", REPEATED_KEYS)))
+        .group_by(*key_cols())
+        .having(exp.Count(this=exp.Star()) > lit(1))
+    )
     duplicates_sql = (
-        f"SELECT t.__row, 'key' AS field, 'duplicate_key' AS code FROM lx_typed t JOIN "
-        f"(SELECT {key_cols}, min(__row) AS __first FROM lx_typed t WHERE {key_ok} AND {key_hash} IN "
-        f"(SELECT h FROM {REPEATED_KEYS}) GROUP BY {key_cols} HAVING count(*) > 1) d ON {on_d} "
-        "WHERE t.__row <> d.__first"
+        exp.select(col("__row", "t"), lit("key").as_("field"), lit("duplicate_key").as_("code"))
+        .from_(typed_rows())
+        .join(repeats.subquery("d"), on=matches("d"))
+        .where(exp.NEQ(this=col("__row", "t"), expression=col("__first", "d")))
     )
+    origin = exp.Case(
+        this=col("__origin", "s"),
+        ifs=[exp.If(this=lit("loaded"), true=lit("key_already_loaded"))],
+        default=lit("duplicate_key"),
+    )
+    seen_known = exp.select("*").from_(sql_table(SEEN_TABLE)).where(in_query(col("__h"), "h", KNOWN_KEYS))
     known_sql = (
-        "SELECT t.__row, 'key', CASE s.__origin WHEN 'loaded' THEN 'key_already_loaded' ELSE 'duplicate_key' END "
-        f"FROM lx_typed t JOIN (SELECT * FROM {SEEN_TABLE} WHERE __h IN (SELECT h FROM {KNOWN_KEYS})) s ON {on_s} "
-        f"WHERE {key_ok}"
+        exp.select(col("__row", "t"), lit("key"), origin)
+        .from_(typed_rows())
+        .join(seen_known.subquery("s"), on=matches("s"))
+        .where(key_ok())
     )
-    new_keys_sql = f"INSERT INTO {SEEN_TABLE} SELECT {key_cols}, {key_hash}, 'file' FROM lx_typed t WHERE {key_ok}"
+    new_keys_sql = exp.select(*key_cols(), key_hash(), lit("file")).from_(typed_rows()).where(key_ok())
     parts = []
     for column in references:
         _, ref_key = column.reference or ("", "")
-        col = ident(column.name)
         parts.append(
-            f"SELECT t.__row, {literal(column.name)}, 'unknown_reference' FROM lx_typed t "
-            f"ANTI JOIN {ref_table_name(column)} r ON r.{ident(ref_key)} = t.{col} "
-            f"WHERE t.{col} IS NOT NULL"
+            exp.select(col("__row", "t"), lit(column.name), lit("unknown_reference"))
+            .from_(typed_rows())
+            .join(
+                sql_table(ref_table_name(column), alias="r"),
+                on=quoted(ref_key, "r").eq(quoted(column.name, "t")),
+                join_type="anti",
+            )
+            .where(quoted(column.name, "t").is_(exp.null()).not_())
         )
     for group in table.any_of:
-        none_set = " AND ".join(f"{ident(c)} IS NULL" for c in group if c in source_types) or "true"
-        parts.append(f"SELECT __row, {literal('|'.join(group))}, 'missing_identity' FROM lx_typed WHERE {none_set}")
-    good = "__problems IS NULL AND __row NOT IN (SELECT __row FROM lx_row_problems)"
-    key_hashes_sql = f"SELECT {key_hash} AS h FROM lx_typed t WHERE {key_ok}"
-    first_key = key_cast(table, table.key[0], "t.")
+        unset = [quoted(c).is_(exp.null()) for c in group if c in source_types]
+        none_set = exp.and_(*unset) if unset else exp.true()
+        parts.append(
+            exp.select(col("__row"), lit("|".join(group)), lit("missing_identity"))
+            .from_(sql_table("lx_typed"))
+            .where(none_set)
+        )
+    good = exp.and_(col("__problems").is_(exp.null()), in_query(col("__row"), "__row", "lx_row_problems").not_())
+    key_hashes_sql = exp.select(key_hash().as_("h")).from_(typed_rows()).where(key_ok())
+    first_key = cast_key(table, table.key[0], "t")
+    key_range_sql = exp.select(
+        exp.Min(this=first_key.copy()).as_("low"), exp.Max(this=first_key.copy()).as_("high")
+    ).from_(typed_rows())
+    known_hashes_sql = (
+        exp.select(col("h", "k"))
+        .distinct()
+        .from_(key_hashes_sql.subquery("k"))
+        .join(sql_table(SEEN_TABLE, alias="s"), on=col("__h", "s").eq(col("h", "k")), join_type="semi")
+    )
     return CheckPlan(
         typed_sql,
         key_hashes_sql,
-        f"SELECT min({first_key}) AS low, max({first_key}) AS high FROM lx_typed t",
-        f"SELECT DISTINCT k.h FROM ({key_hashes_sql}) k SEMI JOIN {SEEN_TABLE} s ON s.__h = k.h",
+        key_range_sql,
+        known_hashes_sql,
         duplicates_sql,
         known_sql,
         tuple(parts),

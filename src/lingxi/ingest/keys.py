@@ -19,9 +19,23 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from sqlglot import exp
 
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.ingest.checks import KNOWN_KEYS, REPEATED_KEYS, SEEN_TABLE, CheckPlan, ident, key_cast, literal
+from lingxi.engine.sql import col, lit, table
+from lingxi.ingest.checks import (
+    KNOWN_KEYS,
+    REPEATED_KEYS,
+    SEEN_TABLE,
+    CheckPlan,
+    call,
+    cast_key,
+    data_type,
+    drop_table,
+    quoted,
+    read_parquet,
+    temp_table,
+)
 from lingxi.schema.types import Table
 
 # One-row tables (low, high) of the first key column, kept in DuckDB so values compare as DuckDB
@@ -43,87 +57,103 @@ class SeenKeys:
     def __init__(self, engine: DuckDBEngine, table: Table) -> None:
         self.engine, self.table = engine, table
         self.published: list[str] = []  # Parquet globs of published keys not read into SEEN_TABLE yet
-        self.key_type = table.column(table.key[0]).sql_type
-        self.first_key = key_cast(table, table.key[0])
+        self.key_type = data_type(table.column(table.key[0]).sql_type)
+        self.first_key = cast_key(table, table.key[0])
 
     def start(self, published: list[str]) -> None:
         """An empty SEEN_TABLE; the `published` Parquet globs are read into it when a chunk's keys could be there."""
-        keys = ", ".join(f"{ident(k)} {self.table.column(k).sql_type}" for k in self.table.key)
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SEEN_TABLE} ({keys}, __h UBIGINT, __origin VARCHAR)", label="seen keys"
+        keys = [
+            exp.ColumnDef(this=exp.to_identifier(k, quoted=True), kind=data_type(self.table.column(k).sql_type))
+            for k in self.table.key
+        ]
+        keys += [
+            exp.ColumnDef(this=exp.to_identifier("__h"), kind=data_type("UBIGINT")),
+            exp.ColumnDef(this=exp.to_identifier("__origin"), kind=data_type("VARCHAR")),
+        ]
+        create = temp_table(SEEN_TABLE, exp.null())
+        create.set("expression", None)
+        create.set("this", exp.Schema(this=table(SEEN_TABLE), expressions=keys))
+        self.engine.execute(create, label="seen keys")
+        empty = exp.select(
+            exp.cast(exp.null(), self.key_type.copy()).as_("low"),
+            exp.cast(exp.null(), self.key_type.copy()).as_("high"),
         )
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT NULL::{self.key_type} AS low, "
-            f"NULL::{self.key_type} AS high",
-            label="seen keys",
-        )
+        self.engine.execute(temp_table(SEEN_RANGE, empty), label="seen keys")
         self.published = list(published)
         if not self.published:
             return
-        files = ", ".join(literal(g) for g in self.published)
+
+        def bound(stat: str) -> exp.TryCast:
+            return exp.TryCast(this=exp.column(stat), to=self.key_type.copy())
+
         # Min/max from the footers: a bound is enough (a truncated text maximum is rounded up).
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {PUBLISHED_RANGE} AS SELECT "
-            f"min(TRY_CAST(stats_min_value AS {self.key_type})) AS low, "
-            f"max(TRY_CAST(stats_max_value AS {self.key_type})) AS high, "
-            f"count(*) FILTER (WHERE TRY_CAST(stats_min_value AS {self.key_type}) IS NULL "
-            f"OR TRY_CAST(stats_max_value AS {self.key_type}) IS NULL) AS unknown "
-            f"FROM parquet_metadata([{files}]) WHERE path_in_schema = {literal(self.table.key[0])} "
-            "AND num_values > coalesce(stats_null_count, 0)",
-            label="seen keys",
+        unknown = exp.Filter(
+            this=exp.Count(this=exp.Star()),
+            expression=exp.Where(
+                this=exp.or_(bound("stats_min_value").is_(exp.null()), bound("stats_max_value").is_(exp.null()))
+            ),
         )
-        usable = self._ask(f"SELECT unknown = 0 AND low IS NOT NULL AS ok FROM {PUBLISHED_RANGE}")
+        footers = (
+            exp.select(
+                exp.Min(this=bound("stats_min_value")).as_("low"),
+                exp.Max(this=bound("stats_max_value")).as_("high"),
+                unknown.as_("unknown"),
+            )
+            .from_(exp.Table(this=call("parquet_metadata", exp.Array(expressions=[lit(g) for g in self.published]))))
+            .where(exp.column("path_in_schema").eq(lit(self.table.key[0])))
+            .where(exp.column("num_values") > exp.func("coalesce", exp.column("stats_null_count"), lit(0)))
+        )
+        self.engine.execute(temp_table(PUBLISHED_RANGE, footers), label="seen keys")
+        ok = exp.and_(exp.column("unknown").eq(lit(0)), exp.column("low").is_(exp.null()).not_())
+        usable = self._ask(exp.select(ok.as_("ok")).from_(PUBLISHED_RANGE))
         if not usable:  # no usable statistics: read the keys now
             self._read_published()
 
-    def _ask(self, sql: str) -> bool:
-        return bool(self.engine.run(sql, label="key ranges").column("ok")[0].as_py())
+    def _ask(self, query: exp.Select) -> bool:
+        return bool(self.engine.run(query, label="key ranges").column("ok")[0].as_py())
 
     def _overlaps(self, ranges: str) -> bool:
         """Whether the chunk's key range meets the one in `ranges` (false when either is empty)."""
-        return self._ask(
-            f"SELECT coalesce(c.low <= r.high AND r.low <= c.high, false) AS ok FROM {CHUNK_RANGE} c, {ranges} r"
-        )
+        meets = exp.and_(col("low", "c") <= col("high", "r"), col("low", "r") <= col("high", "c"))
+        ok = exp.func("coalesce", meets, exp.false()).as_("ok")
+        return self._ask(exp.select(ok).from_(table(CHUNK_RANGE, alias="c")).join(table(ranges, alias="r")))
 
-    def _extend(self, other: str) -> None:
-        self.engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SEEN_RANGE} AS SELECT least(s.low, o.low) AS low, "
-            f"greatest(s.high, o.high) AS high FROM {SEEN_RANGE} s, (SELECT low, high FROM {other}) o",
-            label="seen keys",
-        )
+    def _extend(self, other: exp.Expr) -> None:
+        low = exp.func("least", col("low", "s"), col("low", "o")).as_("low")
+        high = exp.func("greatest", col("high", "s"), col("high", "o")).as_("high")
+        bounds = exp.select("low", "high").from_(other).subquery("o")
+        query = exp.select(low, high).from_(table(SEEN_RANGE, alias="s")).join(bounds)
+        self.engine.execute(temp_table(SEEN_RANGE, query), label="seen keys")
 
     def _read_published(self) -> None:
-        cols = ", ".join(ident(k) for k in self.table.key)
-        typed = ", ".join(key_cast(self.table, k) for k in self.table.key)
-        files = ", ".join(literal(g) for g in self.published)
-        self.engine.execute(
-            f"INSERT INTO {SEEN_TABLE} SELECT {cols}, hash({typed}), 'loaded' "
-            f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
-            label="seen keys",
-        )
+        cols = [quoted(k) for k in self.table.key]
+        hashed = call("hash", *(cast_key(self.table, k) for k in self.table.key))
+        scan = read_parquet(self.published, hive_partitioning=True, union_by_name=True)
+        keys = exp.select(*cols, hashed, lit("loaded")).from_(scan)
+        self.engine.execute(exp.insert(keys, SEEN_TABLE), label="seen keys")
         self.published = []
-        self._extend(f"(SELECT min({self.first_key}) AS low, max({self.first_key}) AS high FROM {SEEN_TABLE})")
+        seen = exp.select(
+            exp.Min(this=self.first_key.copy()).as_("low"), exp.Max(this=self.first_key.copy()).as_("high")
+        ).from_(SEEN_TABLE)
+        self._extend(seen.subquery())
 
     def find_row_problems(self, plan: CheckPlan) -> None:
         """Fill `lx_row_problems` for the chunk in `lx_typed`, then record its new keys."""
         hashes = self.engine.run(plan.key_hashes_sql, label="key hashes").column("h")
         repeated = pa.table({"h": pa.array(repeated_hashes(hashes.to_numpy()), pa.uint64())})
-        self.engine.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK_RANGE} AS {plan.key_range_sql}", label="seen keys")
+        self.engine.execute(temp_table(CHUNK_RANGE, plan.key_range_sql), label="seen keys")
         if self.published and self._overlaps(PUBLISHED_RANGE):
             self._read_published()
         if self._overlaps(SEEN_RANGE):
             known = self.engine.run(plan.known_hashes_sql, label="keys seen before")
         else:
             known = pa.table({"h": pa.array([], pa.uint64())})
-        self._extend(CHUNK_RANGE)
+        self._extend(table(CHUNK_RANGE))
         self.engine.register_arrow(REPEATED_KEYS, repeated)
         self.engine.register_arrow(KNOWN_KEYS, known)
         try:
-            self.engine.execute(
-                "CREATE OR REPLACE TEMP TABLE lx_row_problems AS "
-                + plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0),
-                label="seen keys",
-            )
+            problems = plan.row_problems_sql(repeated=repeated.num_rows > 0, known=known.num_rows > 0)
+            self.engine.execute(temp_table("lx_row_problems", problems), label="seen keys")
         finally:
             self.engine.unregister(REPEATED_KEYS)
             self.engine.unregister(KNOWN_KEYS)
@@ -133,4 +163,4 @@ class SeenKeys:
 
     def drop(self) -> None:
         for name in (SEEN_TABLE, SEEN_RANGE, PUBLISHED_RANGE, CHUNK_RANGE):
-            self.engine.execute(f"DROP TABLE IF EXISTS {name}", label="seen keys")
+            self.engine.execute(drop_table(name), label="seen keys")

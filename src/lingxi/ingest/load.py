@@ -23,18 +23,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
+from sqlglot import exp
 
 from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine.sql import asc, col, lit
+from lingxi.engine.sql import table as sql_table
 from lingxi.errors import InputError
 from lingxi.ingest.checks import (
     PROBLEMS_SEPARATOR,
     REASONS,
     CheckPlan,
     build_check_plan,
-    ident,
+    drop_table,
     is_code,
-    literal,
+    quoted,
+    read_parquet,
     ref_table_name,
+    temp_table,
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
 from lingxi.ingest.keys import SeenKeys
@@ -221,7 +226,7 @@ def _already_loaded(session: Session, lake: Lake, table: Table, fingerprint: str
 class _ChunkRows:
     """A chunk as DuckDB reads it: a relation with the contract's column names and `__row`."""
 
-    relation: str
+    relation: exp.Expr  # a table or a subquery
     types: dict[str, pa.DataType]
     kept: int  # rows after erased customers' rows are left out
     raw_rows: Callable[[pa.Array], list[dict[str, object]]]  # the input rows with these `__row` numbers
@@ -279,12 +284,9 @@ class _Run:
                     f"`{self.table.name}.{column.name}` refers to `{ref_table}`, which is not loaded yet",
                     hint=f"load `{ref_table}` first, or pass --no-check-references",
                 )
-            files = ", ".join(literal(g) for g in snapshot.parquet_globs)
-            self.engine.execute(
-                f"CREATE OR REPLACE TEMP TABLE {ref_table_name(column)} AS SELECT DISTINCT {ident(ref_key)} "
-                f"FROM read_parquet([{files}], hive_partitioning = true, union_by_name = true)",
-                label=f"keys of `{ref_table}`",
-            )
+            scan = read_parquet(list(snapshot.parquet_globs), hive_partitioning=True, union_by_name=True)
+            keys = exp.select(quoted(ref_key)).distinct().from_(scan)
+            self.engine.execute(temp_table(ref_table_name(column), keys), label=f"keys of `{ref_table}`")
             self.references.append(column)
 
     def chunks(self, source: SourceFiles, on_progress: ProgressCallback | None) -> Iterator[Chunk]:
@@ -307,7 +309,7 @@ class _Run:
             self.table, self.options.mapping, rows.types, references=self.references, chunk=rows.relation
         )
         try:
-            self.engine.execute(f"CREATE OR REPLACE TEMP TABLE lx_typed AS {plan.typed_sql}", label="typed chunk")
+            self.engine.execute(temp_table("lx_typed", plan.typed_sql), label="typed chunk")
         finally:
             rows.release()
         self.seen.find_row_problems(plan)
@@ -326,7 +328,7 @@ class _Run:
         self.report.rows_in += raw.num_rows
         checked = self._apply_transforms(raw)
         self.engine.register_arrow("lx_chunk", checked)
-        relation, erased = self._leave_out_erased("lx_chunk", checked.column_names)
+        relation, erased = self._leave_out_erased(sql_table("lx_chunk"), checked.column_names)
         self.report.rows_erased += erased
 
         def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
@@ -343,17 +345,18 @@ class _Run:
 
     def _in_place(self, chunk: Chunk) -> _ChunkRows:
         """A row range of a Parquet file, read by DuckDB where it lies, numbered from 1 within the file."""
-        scan = f"read_parquet({literal(str(chunk.path))}, file_row_number = true, hive_partitioning = false)"
+        scan = read_parquet(str(chunk.path), file_row_number=True, hive_partitioning=False)
         if chunk.path not in self.parquet_schemas:  # as DuckDB types the file: once per file
-            self.parquet_schemas[chunk.path] = self.engine.run(f"SELECT * FROM {scan} LIMIT 0", label="schema").schema
+            self.parquet_schemas[chunk.path] = self.engine.run(
+                exp.select("*").from_(scan).limit(0), label="schema"
+            ).schema
         schema = self.parquet_schemas[chunk.path]
         renamed = [(n, self.renames.get(n, n)) for n in schema.names if n != "file_row_number"]
         self._require_columns([name for _, name in renamed], chunk.path)
-        columns = ", ".join(f"{ident(source)} AS {ident(name)}" for source, name in renamed)
-        relation = (
-            f"(SELECT {columns}, file_row_number + 1 AS __row FROM {scan} "
-            f"WHERE file_row_number >= {chunk.first} AND file_row_number < {chunk.end})"
-        )
+        columns = [exp.alias_(quoted(source), exp.to_identifier(name, quoted=True)) for source, name in renamed]
+        number = col("file_row_number")
+        in_range = exp.and_(number >= lit(chunk.first), number < lit(chunk.end))
+        relation: exp.Expr = exp.select(*columns, (number + lit(1)).as_("__row")).from_(scan).where(in_range).subquery()
         self.report.rows_in += chunk.num_rows
         relation, erased = self._leave_out_erased(relation, [name for _, name in renamed])
         self.report.rows_erased += erased
@@ -361,10 +364,13 @@ class _Run:
         def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
             self.engine.register_arrow("lx_bad_rows", pa.table({"__row": bad}))
             try:
-                found = self.engine.run(
-                    f"SELECT s.* FROM {relation} s SEMI JOIN lx_bad_rows b USING (__row) ORDER BY __row",
-                    label="quarantined rows",
+                query = (
+                    exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("s")))
+                    .from_(exp.alias_(relation.copy(), "s", table=True))
+                    .join(sql_table("lx_bad_rows", alias="b"), using=["__row"], join_type="semi")
+                    .order_by(asc(col("__row")))
                 )
+                found = self.engine.run(query, label="quarantined rows")
             finally:
                 self.engine.unregister("lx_bad_rows")
             rows: list[dict[str, object]] = found.to_pylist()
@@ -379,7 +385,7 @@ class _Run:
             release=lambda: None,
         )
 
-    def _leave_out_erased(self, relation: str, columns: list[str]) -> tuple[str, int]:
+    def _leave_out_erased(self, relation: exp.Expr, columns: list[str]) -> tuple[exp.Expr, int]:
         """`relation` without rows of customers erased on request, and how many there were.
 
         A row is left out when its customer id is erased, or when it has no customer id and one of its
@@ -393,44 +399,60 @@ class _Run:
         if not self.erased or not (has_id or linked):
             return relation, 0
 
-        def trimmed(column: str) -> str:
-            return f"trim(CAST({ident(column)} AS VARCHAR))"
+        def trimmed(column: str) -> exp.Expr:
+            return exp.Trim(this=exp.cast(quoted(column), exp.DataType.Type.VARCHAR))
 
-        anonymous = "customer_id IS NULL AND " if has_id else ""
+        def anonymous(condition: exp.Expr) -> exp.Expr:
+            return exp.and_(col("customer_id").is_(exp.null()), condition) if has_id else condition
+
+        def erased_values(name: str) -> exp.Select:
+            return exp.select("v").from_(sql_table(name))
+
         selects = [
-            f"SELECT DISTINCT {trimmed(c)} AS v FROM {relation} WHERE {anonymous}{ident(c)} IS NOT NULL" for c in linked
+            exp.select(trimmed(c).as_("v"))
+            .distinct()
+            .from_(relation.copy())
+            .where(anonymous(quoted(c).is_(exp.null()).not_()))
+            for c in linked
         ]
-        conditions = []
+        conditions: list[exp.Expr] = []
         if has_id and self.erased.subjects:
-            ids = self.engine.run(
-                f"SELECT DISTINCT {trimmed('customer_id')} AS v FROM {relation} WHERE customer_id IS NOT NULL",
-                label="customer ids",
+            ids_query = (
+                exp.select(trimmed("customer_id").as_("v"))
+                .distinct()
+                .from_(relation.copy())
+                .where(col("customer_id").is_(exp.null()).not_())
             )
+            ids = self.engine.run(ids_query, label="customer ids")
             if erased := self.erased.erased_customers(ids.column("v").to_pylist()):
                 self._erased_table("lx_erased", erased)
-                conditions.append(
-                    f"(customer_id IS NOT NULL AND {trimmed('customer_id')} IN (SELECT v FROM lx_erased))"
-                )
+                is_erased = trimmed("customer_id").isin(query=erased_values("lx_erased"))
+                conditions.append(exp.paren(exp.and_(col("customer_id").is_(exp.null()).not_(), is_erased)))
         if selects and self.erased.identifiers:
-            values = self.engine.run(" UNION ".join(selects), label="identifiers of anonymous rows")
+            anonymous_values = exp.union(*selects, distinct=True) if len(selects) > 1 else selects[0]
+            values = self.engine.run(anonymous_values, label="identifiers of anonymous rows")
             if erased := self.erased.erased_identifiers(values.column("v").to_pylist()):
                 self._erased_table("lx_erased_ids", erased)
-                conditions += [f"({anonymous}{trimmed(c)} IN (SELECT v FROM lx_erased_ids))" for c in linked]
+                conditions += [
+                    exp.paren(anonymous(trimmed(c).isin(query=erased_values("lx_erased_ids")))) for c in linked
+                ]
         if not conditions:
             return relation, 0
-        drop = " OR ".join(conditions)
-        count = self.engine.run(f"SELECT count(*) AS n FROM {relation} WHERE {drop}", label="erased rows")
-        return f"(SELECT * FROM {relation} WHERE NOT coalesce({drop}, false))", int(count.column("n")[0].as_py())
+        drop = exp.or_(*conditions)
+        count_query = exp.select(exp.Count(this=exp.Star()).as_("n")).from_(relation.copy()).where(drop.copy())
+        count = self.engine.run(count_query, label="erased rows")
+        keep = exp.func("coalesce", drop, exp.false()).not_()
+        kept = exp.select("*").from_(relation.copy()).where(keep).subquery()
+        return kept, int(count.column("n")[0].as_py())
 
     def _erased_table(self, name: str, values: list[str]) -> None:
         """A DuckDB temp table `name` with one column `v` holding `values`."""
-        self.engine.register_arrow(f"{name}_arrow", pa.table({"v": pa.array(values, pa.string())}))
+        arrow = name + "_arrow"
+        self.engine.register_arrow(arrow, pa.table({"v": pa.array(values, pa.string())}))
         try:
-            self.engine.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT v FROM {name}_arrow", label="erased values"
-            )
+            self.engine.execute(temp_table(name, exp.select("v").from_(sql_table(arrow))), label="erased values")
         finally:
-            self.engine.unregister(f"{name}_arrow")
+            self.engine.unregister(arrow)
 
     def _require_columns(self, names: list[str], path: Path) -> None:
         if self.chunk_index == 0:
@@ -462,28 +484,40 @@ class _Run:
 
     def _write_good(self, plan: CheckPlan) -> None:
         """Sort the chunk's good rows in DuckDB and hand them to the background writer."""
-        columns = ", ".join(ident(c) for c in plan.present)
-        sort_by = [  # a code column (an ENUM while checked) sorts as the text it is in the files
-            f"CAST({ident(c)} AS VARCHAR)" if is_code(self.table.column(c)) else ident(c)
+        columns: list[exp.Expr] = [quoted(c) for c in plan.present]
+        sort_by: list[exp.Expr] = [  # a code column (an ENUM while checked) sorts as the text it is in the files
+            exp.cast(quoted(c), exp.DataType.Type.VARCHAR) if is_code(self.table.column(c)) else quoted(c)
             for c in self.table.sort_by
             if c in plan.present
         ]
-        order = ", ".join([*([plan.partition_key] if plan.partition_key else []), *sort_by])
-        part = f", {plan.partition_key} AS {PART_COLUMN}" if plan.partition_key else ""
-        rows = self.engine.run(
-            f"SELECT {columns}{part} FROM lx_typed WHERE {plan.good} ORDER BY {order}", label="good rows"
+        if plan.partition_key:
+            partition_key = plan.partition_key
+            columns.append(partition_key.copy().as_(PART_COLUMN))
+            sort_by.insert(0, partition_key)
+        query = (
+            exp.select(*columns)
+            .from_(sql_table("lx_typed"))
+            .where(plan.good.copy())
+            .order_by(*(asc(e) for e in sort_by))
         )
+        rows = self.engine.run(query, label="good rows")
         self.parts.write(rows, self.chunk_index)
 
     def _quarantine_bad(self, path: Path, chunk: _ChunkRows, plan: CheckPlan) -> int:
         """Write the chunk's bad rows to the quarantine with every problem found; returns their number."""
-        bad = self.engine.run(
-            f"SELECT __row, __problems FROM lx_typed WHERE NOT ({plan.good}) ORDER BY __row", label="bad rows"
+        bad_rows = (
+            exp.select("__row", "__problems")
+            .from_(sql_table("lx_typed"))
+            .where(exp.paren(plan.good.copy()).not_())
+            .order_by(asc(col("__row")))
         )
+        bad = self.engine.run(bad_rows, label="bad rows")
         if bad.num_rows == 0:
             return 0
         row_problems: dict[int, list[str]] = {}
-        for item in self.engine.run("SELECT * FROM lx_row_problems", label="row problems").to_pylist():
+        for item in self.engine.run(
+            exp.select("*").from_(sql_table("lx_row_problems")), label="row problems"
+        ).to_pylist():
             row_problems.setdefault(item["__row"], []).append(f"{item['field']}: {item['code']}")
         rows = bad.column("__row").to_pylist()
         problems_per_row: list[list[str]] = []
@@ -526,7 +560,7 @@ class _Run:
             "lx_erased_ids",
             *(ref_table_name(c) for c in self.references),
         ):
-            self.engine.execute(f"DROP TABLE IF EXISTS {name}", label="cleanup")
+            self.engine.execute(drop_table(name), label="cleanup")
 
 
 def describe_reason(code: str) -> str:
