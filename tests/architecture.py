@@ -21,7 +21,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lingxi"
 
-BASE = ("errors", "config", "redaction", "capability", "registry", "schema", "engine", "store")
+BASE = ("errors", "keys", "config", "redaction", "capability", "registry", "schema", "engine", "store")
 TRUST = ("auth", "privacy")
 CAPABILITIES = (
     ("ingest",),

@@ -21,6 +21,10 @@ from lingxi.store import Lake, connect, migrate
 from .golden import UPDATE_OPTION, GoldenSQL, golden_for
 from .pgcluster import ThrowawayCluster
 
+# The suite may run on the public development keys where a test makes no keyring (lingxi.keys); the
+# commands it runs in subprocesses inherit this. Tests of the refusal set another environment.
+os.environ["LINGXI_ENVIRONMENT"] = "test"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

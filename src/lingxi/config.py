@@ -12,9 +12,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lingxi.errors import ConfigError
+from lingxi.keys import DEV_HASH_KEY, Keyring, resolve
 
-DEV_HASH_KEY = "lingxi-development-key-change-me"
+__all__ = ["DEV_HASH_KEY", "EngineName", "Settings"]
 
 #: The analytic engines `LINGXI_ENGINE` accepts.
 EngineName = Literal["duckdb", "spark"]
@@ -63,16 +63,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Rows validated and written per chunk by the loader; bounds its memory.",
     )
-    hash_key: str = Field(
-        default=DEV_HASH_KEY,
+    keyring_file: Path | None = Field(
+        default=None,
         description=(
-            "Secret key for the keyed hash (HMAC-SHA256) of sensitive identifiers (ID number, phone). "
-            "Must be changed outside development."
+            "The keyring (hash keys and audit keys, JSON, file mode 600) that `lingxi init` creates. "
+            "Unset: <data_dir>/keyring.json. Point it at a secrets mount in production (docs/security.md)."
         ),
     )
-    environment: Literal["development", "production"] = Field(
+    hash_key: str | None = Field(
+        default=None,
+        description=(
+            "The active key of the keyed hash (HMAC-SHA256) of sensitive identifiers, given directly (from a key "
+            "manager) instead of the keyring file's; the file's other hash keys still match older hashes."
+        ),
+    )
+    audit_key: str | None = Field(
+        default=None,
+        description="The active key of the audit chain's HMAC and checkpoints, given directly, not from the keyring.",
+    )
+    environment: Literal["development", "production", "test"] = Field(
         default="development",
-        description="`production` refuses unsafe defaults (the development hash key).",
+        description=(
+            "`test` lets Lingxi run with the public development keys when there is no keyring (the test suite); "
+            "`development` and `production` refuse them."
+        ),
     )
     capabilities: str = Field(
         default="",
@@ -137,10 +151,12 @@ class Settings(BaseSettings):
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
 
-    def check_safe(self) -> None:
-        """Refuse development defaults in production."""
-        if self.environment == "production" and self.hash_key == DEV_HASH_KEY:
-            raise ConfigError(
-                "LINGXI_HASH_KEY is the development default while LINGXI_ENVIRONMENT=production",
-                hint="set LINGXI_HASH_KEY to a long random secret kept in your key manager",
-            )
+    @property
+    def keyring_path(self) -> Path:
+        return self.keyring_file or self.data_dir / "keyring.json"
+
+    def keyring(self) -> Keyring:
+        """The keys this installation runs with (`lingxi.keys.resolve`); a ConfigError says how to get them."""
+        return resolve(
+            self.keyring_path, hash_key=self.hash_key, audit_key=self.audit_key, environment=self.environment
+        )

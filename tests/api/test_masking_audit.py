@@ -160,7 +160,7 @@ def test_the_360_shows_consent_from_the_ledger(bank: Bank, clients: dict[str, An
             occurred_at=datetime.now(UTC),
             idempotency_key="test-360-withdrawal",
             actor=audit.Who("cli:test"),
-            hash_key=bank.settings.hash_key,
+            hash_key=bank.settings.keyring().hash_key,
         )
     finally:
         store.dispose()

@@ -168,7 +168,7 @@ async def sign_in(request: Request, state: AppState, username: str, password: st
     """
     keys = state.throttle.begin(client_address(request, state.trusted_proxies), username) if state.throttle else None
     new = await to_thread.run_sync(
-        lambda: authenticate(state.store, username, password, policy=state.policy, name_key=state.settings.hash_key),
+        lambda: authenticate(state.store, username, password, policy=state.policy, name_key=state.keyring.hash_key),
         limiter=state.sign_in_slots,
     )
     if state.throttle is not None and keys is not None:

@@ -17,6 +17,7 @@ from lingxi.config import Settings
 from lingxi.customers import LakeReader
 from lingxi.engine import Engine as AnalyticEngine
 from lingxi.engine import create_engine
+from lingxi.keys import Keyring
 from lingxi.store import Lake
 
 
@@ -28,6 +29,7 @@ class AppState:
     reader: LakeReader
     policy: AuthPolicy
     secure_cookies: bool | None  # None: Secure unless served over plain HTTP on a loopback address
+    keyring: Keyring
     throttle: SignInThrottle | None = None  # None: sign-in is not throttled (LINGXI_LOGIN_THROTTLE=false)
     trusted_proxies: frozenset[str] = frozenset()
     sign_in_slots: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(4))
@@ -47,6 +49,7 @@ class AppState:
             reader,
             policy,
             secure,
+            settings.keyring(),
             throttle=SignInThrottle(limits) if settings.login_throttle else None,
             trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p.strip()),
             sign_in_slots=CapacityLimiter(settings.login_concurrency),

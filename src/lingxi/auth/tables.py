@@ -93,6 +93,7 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)  # audit key of the HMAC (None: SHA-256)
 
 
 class AuditHead(Base):

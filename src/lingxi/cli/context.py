@@ -20,6 +20,7 @@ from rich.markup import escape
 from lingxi import registry
 from lingxi.config import Settings
 from lingxi.errors import ConfigError, LingxiError
+from lingxi.keys import Keyring
 from lingxi.store import Lake, connect, require_migrated
 
 console = Console()
@@ -34,6 +35,7 @@ class State:
     debug: bool = False
     settings: Settings | None = None
     data_dir: Path | None = None
+    keyring: Keyring | None = None
 
 
 STATE = State()
@@ -47,6 +49,13 @@ def settings() -> Settings:
             raise settings_error(e) from e
         registry.configure(STATE.settings.capabilities)
     return STATE.settings
+
+
+def keyring() -> Keyring:
+    """The installation's keys (read once per command); a ConfigError says how to create them."""
+    if STATE.keyring is None:
+        STATE.keyring = settings().keyring()
+    return STATE.keyring
 
 
 def settings_error(e: ValidationError) -> ConfigError:

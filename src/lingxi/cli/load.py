@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 
-from lingxi.cli.context import console, err_console, friendly_errors, open_lake, settings
+from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, settings
 from lingxi.errors import DataQualityError
 from lingxi.ingest.checks import REASONS
 from lingxi.ingest.load import LoadOptions, LoadReport, load, loader_engine
@@ -62,7 +62,7 @@ def load_command(
         as_of=as_of.date() if as_of else date.today(),
         chunk_rows=s.load_chunk_rows,
         check_references=check_references,
-        hash_key=s.hash_key,
+        hash_key=keyring().hash_key,
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from lingxi import __version__, registry
-from lingxi.cli.context import STATE, console, err_console, friendly_errors, settings
+from lingxi.cli.context import STATE, console, err_console, friendly_errors, keyring, settings
 from lingxi.config import Settings
 from lingxi.errors import LingxiError
 
@@ -41,19 +41,26 @@ def main(
 ) -> None:
     STATE.debug = debug
     STATE.settings = None
+    STATE.keyring = None
     STATE.data_dir = data_dir
 
 
 @app.command()
 @friendly_errors
 def init() -> None:
-    """Create the data directory and bring the operational store's schema up to date."""
+    """Create the data directory and its keyring, and bring the operational store's schema up to date.
+
+    The keyring (random hash and audit keys, file mode 600) is made once and kept: a second `init`
+    never replaces keys that data was hashed or signed with.
+    """
+    from lingxi.keys import create_file
     from lingxi.store import connect, migrate
     from lingxi.store.db import current_revision
 
     s: Settings = settings()
-    s.check_safe()
     s.lake_dir.mkdir(parents=True, exist_ok=True)
+    created = False if (s.hash_key and s.audit_key) else create_file(s.keyring_path)
+    keys = keyring()
     store = connect(s.resolved_database_url)
     try:
         migrate(store)
@@ -63,6 +70,8 @@ def init() -> None:
     url = store.url.render_as_string(hide_password=True)
     console.print(f"[green]ready[/] data directory {s.data_dir.resolve()}")
     console.print(f"      operational store {url} at revision {revision}")
+    where = f"{s.keyring_path} ({'created' if created else 'kept'})" if keys.path and keys.path.exists() else "given"
+    console.print(f"      keyring {where}: hash key {keys.hash.active_id}, audit key {keys.audit.active_id}")
 
 
 @app.command()
@@ -77,7 +86,7 @@ def serve(
     from lingxi.api.app import create_app
 
     s = settings()
-    s.check_safe()
+    keyring()  # refuses to start without keys, before the port is taken
     uvicorn.run(create_app(s), host=host or s.host, port=port or s.port, log_level="info")
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from lingxi.cli.context import console, friendly_errors, open_lake, settings
+from lingxi.cli.context import console, friendly_errors, keyring, open_lake, settings
 from lingxi.engine import engine_from
 from lingxi.ingest.load import loader_engine
 from lingxi.pipeline import StageContext, StageResult, declared_stages, run_pipeline
@@ -47,7 +47,7 @@ def run_command(
             extracts=extracts,
             as_of=as_of.date() if as_of else date.today(),
             max_bad=s.max_bad_share,
-            hash_key=s.hash_key,
+            hash_key=keyring().hash_key,
             chunk_rows=s.load_chunk_rows,
         )
         started = time.perf_counter()

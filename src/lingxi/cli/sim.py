@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lingxi.config import DEV_HASH_KEY
+from lingxi.cli.context import keyring
 from lingxi.errors import ConfigError
 from lingxi.sim import SimConfig, generate
 from lingxi.sim.generate import Progress as SimProgress
@@ -49,9 +49,13 @@ def sim(
         typer.Option("--chunk-customers", help="Customers per chunk (bounds memory; the unit of resume)."),
     ] = 50_000,
     hash_key: Annotated[
-        str,
-        typer.Option("--hash-key", envvar="LINGXI_HASH_KEY", help="HMAC key for ID-number and phone hashes."),
-    ] = DEV_HASH_KEY,
+        str | None,
+        typer.Option(
+            "--hash-key",
+            envvar="LINGXI_HASH_KEY",
+            help="HMAC key for ID-number and phone hashes; default: the data directory's active hash key.",
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic bank (contract tables plus ground truth) as Parquet; resumes if interrupted."""
     config = SimConfig(
@@ -60,7 +64,7 @@ def sim(
         seed=seed,
         start=_parse_date(start_date),
         chunk_customers=chunk_customers,
-        hash_key=hash_key,
+        hash_key=hash_key or keyring().hash_key,
     )
     config.check()
     console = Console(stderr=True)

@@ -84,6 +84,7 @@ class Erasure(Base):
     subject_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(32))
     erased_at: Mapped[datetime] = mapped_column(DateTime)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)  # hash key of subject_ref (None: before 0005)
 
 
 class ErasedIdentifier(Base):
@@ -95,6 +96,7 @@ class ErasedIdentifier(Base):
     kind: Mapped[str] = mapped_column(String(32))  # device_id, phone_hash, wechat_unionid, anonymous_id, ...
     subject_ref: Mapped[str] = mapped_column(String(64), index=True)
     erased_at: Mapped[datetime] = mapped_column(DateTime)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)  # hash key of identifier_ref
 
 
 class DsrRequest(Base):

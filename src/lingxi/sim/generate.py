@@ -20,8 +20,8 @@ from typing import cast
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lingxi.config import DEV_HASH_KEY
 from lingxi.errors import ConfigError
+from lingxi.keys import DEV_HASH_KEY, key_id
 from lingxi.sim.arrays import chunk_rng
 from lingxi.sim.calendar import build_calendar
 from lingxi.sim.customers import accounts_table, customers_table
@@ -78,7 +78,7 @@ class SimConfig:
         return -(-self.customers // self.chunk_customers)
 
     def manifest(self) -> dict[str, object]:
-        """What identifies the output; the hash key is never written, only whether it is the default."""
+        """What identifies the output; the hash key is never written, only its id (a fingerprint)."""
         return {
             "format_version": FORMAT_VERSION,
             "customers": self.customers,
@@ -86,7 +86,7 @@ class SimConfig:
             "seed": self.seed,
             "start": self.start.isoformat(),
             "chunk_customers": self.chunk_customers,
-            "default_hash_key": self.hash_key == DEV_HASH_KEY,
+            "hash_key_id": key_id(self.hash_key),
             "params": repr(asdict(self.params)),
         }
 
