@@ -30,6 +30,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from lingxi.keys import HashKey
+
 if TYPE_CHECKING:  # annotations only: this module sits below the store and the engines it names
     from sqlalchemy import Connection, Engine, Table
 
@@ -53,7 +55,7 @@ class StageContext:
     extracts: Path | None = None
     as_of: date = field(default_factory=date.today)
     max_bad: float = 0.01
-    hash_key: str = ""
+    hash_key: HashKey = ""
     chunk_rows: int = 1_000_000
     loads: list[Any] = field(default_factory=list)  # the load stage's reports (lingxi.ingest.load.LoadReport)
 
@@ -106,7 +108,7 @@ class Subject:
     identifiers: frozenset[str] = frozenset()  # the customer id, identifier hashes, identity values
     devices: frozenset[str] = frozenset()  # device ids: anonymous rows on them are the customer's too
     ref: str = ""  # the keyed pseudonymous reference (lingxi.privacy.tables.subject_ref)
-    hash_key: str = ""
+    hash_key: HashKey = ""
 
 
 StoreExport = Callable[["Engine", Subject], Any]  # the part of the export document; read-only

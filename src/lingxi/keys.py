@@ -75,6 +75,11 @@ class Keys:
             ) from None
 
 
+#: What a library function takes for hashing: one key, or the hash keys of a keyring (new hashes use the
+#: active one; matching against stored hashes tries every one).
+HashKey = Keys | str
+
+
 @dataclass(frozen=True)
 class Keyring:
     """The hash keys and the audit keys of one installation."""

@@ -62,7 +62,7 @@ def load_command(
         as_of=as_of.date() if as_of else date.today(),
         chunk_rows=s.load_chunk_rows,
         check_references=check_references,
-        hash_key=keyring().hash_key,
+        hash_key=keyring().hash,
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")

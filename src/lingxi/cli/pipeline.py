@@ -47,7 +47,7 @@ def run_command(
             extracts=extracts,
             as_of=as_of.date() if as_of else date.today(),
             max_bad=s.max_bad_share,
-            hash_key=keyring().hash_key,
+            hash_key=keyring().hash,
             chunk_rows=s.load_chunk_rows,
         )
         started = time.perf_counter()

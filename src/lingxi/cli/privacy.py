@@ -81,7 +81,7 @@ def record(
             occurred_at=occurred,
             idempotency_key=key,
             actor=_who(actor),
-            hash_key=keyring().hash_key,
+            hash_key=keyring().hash,
             notice_version=notice,
             evidence=evidence,
         )
@@ -126,7 +126,7 @@ def show(
 def import_(actor: ActorOption = None) -> None:
     """Import the lake's `consent_events` history into the ledger (safe to repeat)."""
     with _lake_and_engine() as (lake, engine):
-        report = consent.import_lake_consents(lake, engine, actor=_who(actor), hash_key=keyring().hash_key)
+        report = consent.import_lake_consents(lake, engine, actor=_who(actor), hash_key=keyring().hash)
     console.print(
         f"[green]imported[/] {report.inserted:,} new consent events ({report.already_present:,} "
         f"already in the ledger, {report.erased_skipped:,} of erased customers skipped)"
@@ -142,9 +142,7 @@ def export(
 ) -> None:
     """Write everything held on a customer to one JSON file (access and portability request)."""
     with _lake_and_engine() as (lake, engine):
-        document, receipt = dsr.export_customer(
-            lake, engine, customer_id, actor=_who(actor), hash_key=keyring().hash_key
-        )
+        document, receipt = dsr.export_customer(lake, engine, customer_id, actor=_who(actor), hash_key=keyring().hash)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     console.print(f"[green]exported[/] to {out} (request {receipt.request_id})")
@@ -171,7 +169,7 @@ def correct(
             raise InputError(f"`--set {item}` is not column=value", hint="e.g. --set name=张三")
         parsed[name.strip()] = value or None
     with open_lake() as lake:
-        receipt = correction.correct_customer(lake, customer_id, parsed, actor=_who(actor), hash_key=keyring().hash_key)
+        receipt = correction.correct_customer(lake, customer_id, parsed, actor=_who(actor), hash_key=keyring().hash)
     version = receipt.stores["lake"]["applied_version"]
     console.print(
         f"[green]corrected[/] {', '.join(sorted(parsed))} (request {receipt.request_id}; "
@@ -190,7 +188,7 @@ def delete(
     if not yes:
         typer.confirm(f"Erase customer {customer_id} from every store? This cannot be undone", abort=True)
     with _lake_and_engine() as (lake, engine):
-        receipt = dsr.erase_customer(lake, engine, customer_id, actor=_who(actor), hash_key=keyring().hash_key)
+        receipt = dsr.erase_customer(lake, engine, customer_id, actor=_who(actor), hash_key=keyring().hash)
     print(json.dumps(receipt.as_dict(), ensure_ascii=False, indent=2, default=str))  # noqa: T201 - the receipt
 
 

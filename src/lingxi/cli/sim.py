@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lingxi.cli.context import keyring
+from lingxi.cli.context import friendly_errors, keyring
 from lingxi.errors import ConfigError
 from lingxi.sim import SimConfig, generate
 from lingxi.sim.generate import Progress as SimProgress
@@ -98,4 +98,4 @@ def sim(
 
 def register(app: typer.Typer) -> None:
     """Add the `sim` command to the Lingxi CLI."""
-    app.command("sim")(sim)
+    app.command("sim")(friendly_errors(sim))

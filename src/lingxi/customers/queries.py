@@ -43,15 +43,20 @@ def _customer_is_param(alias: str | None = None) -> exp.Expr:
     return col("customer_id", alias).eq(param())
 
 
-def search_query(who: Principal | Scope, by: SearchBy, *, with_aum: bool) -> exp.Select:
-    """Customers in scope matching a phone hash or a customer-number prefix; params: [value, limit]."""
-    return _search_query(scope_of(who), by, with_aum)
+def search_query(who: Principal | Scope, by: SearchBy, *, with_aum: bool, values: int = 1) -> exp.Select:
+    """Customers in scope matching a phone hash or a customer-number prefix; params: [value, ..., limit].
+
+    A phone is looked up by its hash under each of `values` hash keys (a keyring after a rotation).
+    """
+    return _search_query(scope_of(who), by, with_aum, values)
 
 
 @lru_cache(maxsize=256)
-def _search_query(scope: Scope, by: SearchBy, with_aum: bool) -> exp.Select:
+def _search_query(scope: Scope, by: SearchBy, with_aum: bool, values: int) -> exp.Select:
     prefix = exp.StartsWith(this=col("customer_id", "c"), expression=param())
-    match = col("phone_hash", "c").eq(param()) if by == "phone" else prefix
+    phone = col("phone_hash", "c")
+    by_phone = phone.eq(param()) if values == 1 else phone.isin(*(param() for _ in range(values)))
+    match = by_phone if by == "phone" else prefix
     columns = [col(name, "c") for name in ("customer_id", "branch_id", "name", "city", "risk_level")]
     query = exp.select(*columns).from_(scoped_customers(scope))
     if with_aum:

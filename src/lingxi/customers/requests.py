@@ -24,6 +24,7 @@ from lingxi.auth.access import require_in_scope
 from lingxi.auth.scope import Principal
 from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import InputError
+from lingxi.keys import HashKey
 from lingxi.privacy import consent, correction, dsr
 from lingxi.store import Lake
 from lingxi.store.serving import LakeReader
@@ -55,7 +56,7 @@ def record_consent(
     principal: Principal,
     customer_id: str,
     *,
-    hash_key: str,
+    hash_key: HashKey,
     idempotency_key: str,
     **event: Any,
 ) -> consent.Recorded:
@@ -67,7 +68,7 @@ def record_consent(
 
 
 def export_customer(
-    reader: LakeReader, lake: Lake, engine: AnalyticEngine, principal: Principal, customer_id: str, *, hash_key: str
+    reader: LakeReader, lake: Lake, engine: AnalyticEngine, principal: Principal, customer_id: str, *, hash_key: HashKey
 ) -> tuple[dict[str, Any], dsr.Receipt]:
     """Everything held on a customer in scope, unmasked (it goes back to the customer), and the receipt."""
     require_in_scope(reader, lake.store, principal, customer_id)
@@ -81,7 +82,7 @@ def correct_customer(
     customer_id: str,
     changes: Mapping[str, str | None],
     *,
-    hash_key: str,
+    hash_key: HashKey,
 ) -> dsr.Receipt:
     """Correct a customer's `customers` fields (applied now and after each later load); the receipt."""
     require_in_scope(reader, lake.store, principal, customer_id)
@@ -98,7 +99,7 @@ def erase_customer(
     customer_id: str,
     confirm: str,
     *,
-    hash_key: str,
+    hash_key: HashKey,
     now: datetime | None = None,
 ) -> dsr.Receipt:
     """Erase a customer in scope once `confirm` repeats the customer number; the receipt."""

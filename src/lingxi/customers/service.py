@@ -30,6 +30,7 @@ from lingxi.auth.scope import Principal
 from lingxi.customers import queries
 from lingxi.customers.queries import PROFILE_COLUMNS, SearchBy
 from lingxi.errors import InputError
+from lingxi.keys import HashKey, Keys
 from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
@@ -51,16 +52,17 @@ class SearchResult:
 
 
 def search(
-    reader: LakeReader, store: Engine, principal: Principal, query: str, *, hash_key: str, limit: int = 20
+    reader: LakeReader, store: Engine, principal: Principal, query: str, *, hash_key: HashKey, limit: int = 20
 ) -> SearchResult:
     """Customers in scope whose number starts with `query`, or whose mobile is `query`; masked and audited."""
     text = query.strip()
     phone = normalise_phone(text)
     by: SearchBy
-    if phone is not None:
-        by, value = "phone", keyed_hash(phone, hash_key)
+    values: list[str]
+    if phone is not None:  # hashed under every key: a number loaded before a key rotation is found too
+        by, values = "phone", [keyed_hash(phone, secret) for _, secret in sorted(Keys.of(hash_key).secrets.items())]
     elif CUSTOMER_ID.match(text):
-        by, value = "id_prefix", text.upper()
+        by, values = "id_prefix", [text.upper()]
     else:
         raise InputError(
             "search needs a customer number (or its beginning) or a mainland mobile number",
@@ -70,8 +72,8 @@ def search(
     if reader.has("customers"):
         with_aum = reader.has("holdings") and reader.has("products")
         rows = reader.rows(
-            queries.search_query(principal, by, with_aum=with_aum),
-            [value, max(1, min(limit, 100))],
+            queries.search_query(principal, by, with_aum=with_aum, values=len(values)),
+            [*values, max(1, min(limit, 100))],
             label="customer search",
         )
     found = []

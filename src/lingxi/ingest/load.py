@@ -47,6 +47,7 @@ from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.schema.contract import get_table
@@ -68,7 +69,7 @@ class LoadOptions:
     as_of: date | None = None
     chunk_rows: int = 1_000_000
     check_references: bool = True
-    hash_key: str = ""
+    hash_key: HashKey = ""
 
 
 @dataclass

@@ -36,7 +36,8 @@ from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import LingxiError, SpecError
-from lingxi.privacy.tables import ConsentEventRow, Erasure, audit_target, subject_ref
+from lingxi.keys import HashKey
+from lingxi.privacy.tables import ConsentEventRow, Erasure, audit_target, subject_refs
 from lingxi.redaction import redact_identifiers
 from lingxi.store.lake import Lake
 
@@ -185,7 +186,7 @@ def record_consent(
     occurred_at: datetime,
     idempotency_key: str,
     actor: Who | Principal,
-    hash_key: str,
+    hash_key: HashKey,
     notice_version: str | None = None,
     evidence: str | None = None,
     now: datetime | None = None,
@@ -251,7 +252,14 @@ def record_consent(
 
 
 def _audit(
-    conn: Connection, who: Who, customer_id: str, purpose: str, channel: str, status: str, hash_key: str, now: datetime
+    conn: Connection,
+    who: Who,
+    customer_id: str,
+    purpose: str,
+    channel: str,
+    status: str,
+    hash_key: HashKey,
+    now: datetime,
 ) -> None:
     audit.append(
         conn,
@@ -348,7 +356,13 @@ IMPORT_KEY_PREFIX = "lake:consent_events:"
 
 
 def import_lake_consents(
-    lake: Lake, engine: AnalyticEngine, *, actor: Who, hash_key: str, batch: int = 5_000, now: datetime | None = None
+    lake: Lake,
+    engine: AnalyticEngine,
+    *,
+    actor: Who,
+    hash_key: HashKey,
+    batch: int = 5_000,
+    now: datetime | None = None,
 ) -> ImportReport:
     """Copy the lake's `consent_events` history into the ledger; safe to run again (keyed by `consent_event_id`).
 
@@ -374,7 +388,7 @@ def import_lake_consents(
         rows = []
         for item in record_batch.to_pylist():
             seen += 1
-            if erased and subject_ref(item["customer_id"], hash_key) in erased:
+            if erased and not erased.isdisjoint(subject_refs(item["customer_id"], hash_key)):
                 skipped += 1
                 continue
             rows.append(_import_row(item, actor, recorded_at))

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 
 from lingxi.auth.audit import Who
 from lingxi.errors import InputError, SpecError
+from lingxi.keys import HashKey
 from lingxi.privacy.dsr import (
     DSR_ACTION,
     HASHED_INPUTS,
@@ -41,7 +42,7 @@ def correct_customer(
     changes: Mapping[str, str | None],
     *,
     actor: Who,
-    hash_key: str,
+    hash_key: HashKey,
     now: datetime | None = None,
     apply_now: bool = True,
 ) -> Receipt:

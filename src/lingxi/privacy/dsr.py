@@ -40,6 +40,7 @@ from lingxi.auth.audit import Action, Who
 from lingxi.capability import Subject
 from lingxi.engine import Engine as AnalyticEngine
 from lingxi.errors import StoreError
+from lingxi.keys import HashKey, Keys
 from lingxi.privacy import holdings
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, register_identifiers
 from lingxi.privacy.tables import (
@@ -49,6 +50,7 @@ from lingxi.privacy.tables import (
     DsrRequest,
     Erasure,
     subject_ref,
+    subject_refs,
 )
 from lingxi.schema.contract import TABLES
 from lingxi.store.lake import QUARANTINE, Lake, Snapshot
@@ -148,11 +150,11 @@ def latest_receipts(store: Engine, limit: int = 50) -> list[Receipt]:
     return [_receipt(r) for r in rows]
 
 
-def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
+def receipts(store: Engine, customer_id: str, hash_key: HashKey) -> list[Receipt]:
     """The stored receipts of a customer's requests, oldest first (found by reference, so also after erasure)."""
     with store.connect() as conn:
-        ref = subject_ref(customer_id, hash_key)
-        stmt = select(DsrRequest).where(DsrRequest.subject_ref == ref).order_by(DsrRequest.requested_at)
+        refs = subject_refs(customer_id, hash_key)
+        stmt = select(DsrRequest).where(DsrRequest.subject_ref.in_(refs)).order_by(DsrRequest.requested_at)
         rows = conn.execute(stmt).all()
     return [_receipt(r) for r in rows]
 
@@ -160,13 +162,13 @@ def receipts(store: Engine, customer_id: str, hash_key: str) -> list[Receipt]:
 # --- reading a customer's lake rows -------------------------------------------------------------------------
 
 
-def find_subject(lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: str = "") -> Subject:
+def find_subject(lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: HashKey = "") -> Subject:
     """The customer's identifiers from the `customers` and `identities` datasets (empty if not loaded)."""
     return _find_subject(lake, engine, customer_id, hash_key)[0]
 
 
 def _find_subject(
-    lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: str
+    lake: Lake, engine: AnalyticEngine, customer_id: str, hash_key: HashKey
 ) -> tuple[Subject, dict[str, str]]:
     """The customer as `find_subject` gives it, and each linked identifier's kind (value -> kind)."""
     kinds: dict[str, str] = {}
@@ -235,7 +237,7 @@ def _count(part: Any) -> Any:
 
 
 def export_customer(
-    lake: Lake, engine: AnalyticEngine, customer_id: str, *, actor: Who, hash_key: str, now: datetime | None = None
+    lake: Lake, engine: AnalyticEngine, customer_id: str, *, actor: Who, hash_key: HashKey, now: datetime | None = None
 ) -> tuple[dict[str, Any], Receipt]:
     """Everything Lingxi holds on a customer as one JSON-ready document (R15, R16), and the request's receipt.
 
@@ -391,7 +393,7 @@ def erase_customer(
     customer_id: str,
     *,
     actor: Who,
-    hash_key: str,
+    hash_key: HashKey,
     now: datetime | None = None,
     remove_superseded: bool = True,
 ) -> Receipt:
@@ -413,7 +415,8 @@ def erase_customer(
     request_id = _open_request(store, "deletion", who.ref, actor, at)
     with store.begin() as conn:
         if conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == who.ref)).first() is None:
-            conn.execute(insert(Erasure).values(subject_ref=who.ref, request_id=request_id, erased_at=at))
+            kid = Keys.of(hash_key).active_id
+            conn.execute(insert(Erasure).values(subject_ref=who.ref, request_id=request_id, erased_at=at, key_id=kid))
         registered = register_identifiers(conn, who.ref, {**seen, **kinds}, hash_key=hash_key, at=at)
         store_done = holdings.erase_store(conn, who, at)
     lake_done: dict[str, Any] = {}
@@ -445,11 +448,11 @@ def erase_customer(
     return _close_request(store, receipt, action=DSR_ACTION, detail=f"{len(lake_done)} datasets rewritten")
 
 
-def is_erased(store: Engine, customer_id: str, hash_key: str) -> bool:
+def is_erased(store: Engine, customer_id: str, hash_key: HashKey) -> bool:
     """Whether the customer has an erasure tombstone (loaders and restores must drop their rows)."""
     with store.connect() as conn:
-        ref = subject_ref(customer_id, hash_key)
-        return conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref == ref)).first() is not None
+        refs = subject_refs(customer_id, hash_key)
+        return conn.execute(select(Erasure.subject_ref).where(Erasure.subject_ref.in_(refs))).first() is not None
 
 
 def purge_expired_evidence(store: Engine, *, now: datetime | None = None) -> int:

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from lingxi.keys import HashKey, Keys
 from lingxi.privacy.tables import ErasedIdentifier, Erasure
 
 #: Columns of the bank data contract that identify a person without a customer id.
@@ -48,37 +49,62 @@ class _KeyedHash:
 
 @dataclass(frozen=True)
 class ErasureRegistry:
-    """The erased customers' references and identifier hashes, loaded once per writer run."""
+    """The erased customers' references and identifier hashes, loaded once per writer run.
+
+    A value is erased when its hash under any of the keys the registry's rows were made with is
+    registered (`key_ids`; None: a row from before key ids were stored, tried under every key), so a
+    hash-key rotation leaves every erasure in force.
+    """
 
     subjects: frozenset[str]
     identifiers: frozenset[str]
-    hash_key: str
+    hash_key: HashKey
+    key_ids: frozenset[str | None] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.subjects or self.identifiers)
 
+    def _digests(self) -> list[_KeyedHash]:
+        keys = Keys.of(self.hash_key)
+        named = {kid for kid in self.key_ids if kid is not None}
+        wanted = keys.secrets.keys() if None in self.key_ids or not self.key_ids else named
+        return [_KeyedHash(keys.secret(kid)) for kid in sorted(wanted)]
+
+    def _matching(self, values: Iterable[str], prefix: str, registered: frozenset[str]) -> list[str]:
+        if not registered:
+            return []
+        digests = self._digests()
+        return [v for v in values if any(d(f"{prefix}{v.strip()}") in registered for d in digests)]
+
     def erased_customers(self, customer_ids: Iterable[str]) -> list[str]:
         """Those of `customer_ids` (trimmed) whose customer is erased."""
-        if not self.subjects:
-            return []
-        digest = _KeyedHash(self.hash_key)
-        return [i for i in customer_ids if digest(f"lingxi-subject:{i.strip()}") in self.subjects]
+        return self._matching(customer_ids, "lingxi-subject:", self.subjects)
 
     def erased_identifiers(self, values: Iterable[str]) -> list[str]:
         """Those of `values` (trimmed) registered as identifiers of an erased customer."""
-        if not self.identifiers:
-            return []
-        digest = _KeyedHash(self.hash_key)
-        return [v for v in values if digest(f"lingxi-identifier:{v.strip()}") in self.identifiers]
+        return self._matching(values, "lingxi-identifier:", self.identifiers)
 
 
-def load_registry(store: Engine | Connection, hash_key: str) -> ErasureRegistry:
-    """The registry as it stands (both tables, read in one go)."""
+def load_registry(store: Engine | Connection, hash_key: HashKey) -> ErasureRegistry:
+    """The registry as it stands (both tables, read in one go).
+
+    Raises ConfigError when a row was made with a hash key the keyring lacks: a writer that went on
+    would bring that customer back.
+    """
 
     def read(conn: Connection) -> ErasureRegistry:
-        subjects = frozenset(conn.execute(select(Erasure.subject_ref)).scalars())
-        identifiers = frozenset(conn.execute(select(ErasedIdentifier.identifier_ref)).scalars())
-        return ErasureRegistry(subjects, identifiers, hash_key)
+        subjects = conn.execute(select(Erasure.subject_ref, Erasure.key_id)).all()
+        identifiers = conn.execute(select(ErasedIdentifier.identifier_ref, ErasedIdentifier.key_id)).all()
+        key_ids = frozenset(r.key_id for r in [*subjects, *identifiers])
+        keys = Keys.of(hash_key)
+        for kid in key_ids - {None}:
+            keys.secret(str(kid))
+        return ErasureRegistry(
+            frozenset(r.subject_ref for r in subjects),
+            frozenset(r.identifier_ref for r in identifiers),
+            keys,
+            key_ids,
+        )
 
     if isinstance(store, Connection):
         return read(store)
@@ -87,14 +113,15 @@ def load_registry(store: Engine | Connection, hash_key: str) -> ErasureRegistry:
 
 
 def register_identifiers(
-    conn: Connection, subject: str, identifiers: Mapping[str, str], *, hash_key: str, at: datetime
+    conn: Connection, subject: str, identifiers: Mapping[str, str], *, hash_key: HashKey, at: datetime
 ) -> int:
     """Add each identifier (value -> kind) of the erased customer `subject` (their reference); returns those added.
 
-    An identifier already registered (a second run, or one shared with a customer erased before) stays
-    as it was.
+    Hashed under the active key, whose id is stored beside each hash. An identifier already registered
+    (a second run, or one shared with a customer erased before) stays as it was.
     """
-    digest = _KeyedHash(hash_key)
+    keys = Keys.of(hash_key)
+    digest = _KeyedHash(keys.active)
     wanted = {
         digest(f"lingxi-identifier:{value.strip()}"): kind for value, kind in identifiers.items() if value.strip()
     }
@@ -106,7 +133,7 @@ def register_identifiers(
         ).scalars()
     )
     rows = [
-        {"identifier_ref": ref, "kind": kind[:32], "subject_ref": subject, "erased_at": at}
+        {"identifier_ref": ref, "kind": kind[:32], "subject_ref": subject, "erased_at": at, "key_id": keys.active_id}
         for ref, kind in sorted(wanted.items())
         if ref not in present
     ]

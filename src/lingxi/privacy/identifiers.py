@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from lingxi.keys import HashKey
+
 _NON_DIGITS = re.compile(r"[\s\-()]+")
 
 
@@ -44,9 +46,10 @@ def normalise_id_no(raw: str) -> str | None:
     return text if _ID_CHECK[total % 11] == text[17] else None
 
 
-def keyed_hash(value: str, key: str) -> str:
-    """Hex HMAC-SHA256 of `value` under `key`."""
-    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+def keyed_hash(value: str, key: HashKey) -> str:
+    """Hex HMAC-SHA256 of `value` under `key` (of a keyring, its active key: new hashes use it)."""
+    secret = key if isinstance(key, str) else key.active
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_text(raw: str) -> str | None:

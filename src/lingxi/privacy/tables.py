@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lingxi.keys import HashKey, Keys
 from lingxi.privacy.identifiers import keyed_hash
 from lingxi.store.tables import Base
 
@@ -33,17 +34,23 @@ ERASED_PREFIX = "erased:"
 CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)
 
 
-def subject_ref(customer_id: str, hash_key: str) -> str:
+def subject_ref(customer_id: str, hash_key: HashKey) -> str:
     """The pseudonymous reference of a customer: stable, keyed, 64 hex digits (audit targets, tombstones)."""
     return keyed_hash(f"lingxi-subject:{customer_id}", hash_key)
 
 
-def audit_target(customer_id: str, hash_key: str) -> str:
+def subject_refs(customer_id: str, hash_key: HashKey) -> list[str]:
+    """The customer's reference under every hash key of the keyring: what was stored before a rotation too."""
+    keys = Keys.of(hash_key)
+    return [subject_ref(customer_id, secret) for _, secret in sorted(keys.secrets.items())]
+
+
+def audit_target(customer_id: str, hash_key: HashKey) -> str:
     """How audit entries written by the privacy capability name a customer (never by the raw id)."""
     return f"subject:{subject_ref(customer_id, hash_key)}"
 
 
-def identifier_ref(value: str, hash_key: str) -> str:
+def identifier_ref(value: str, hash_key: HashKey) -> str:
     """The keyed hash under which an erased customer's linked identifier is registered (`lx_erased_identifier`).
 
     Only the value counts, not its kind, so a device id registered from `identities.id_value` also

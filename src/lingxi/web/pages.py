@@ -140,7 +140,7 @@ async def customers_search(request: Request, principal: Reader, state: State) ->
     query = (await form_of(request)).get("query", "")[:64]
     try:
         found = await run_in_threadpool(
-            search, state.reader, state.store, principal, query, hash_key=state.keyring.hash_key
+            search, state.reader, state.store, principal, query, hash_key=state.keyring.hash
         )
         results: dict[str, Any] = {"rows": found.customers, "by": found.by, "invalid": False}
     except InputError:

@@ -71,13 +71,13 @@ async def dsr_delete(customer_id: CustomerId, request: Request, principal: Compl
 
 def _export(state: AppState, principal: Principal, customer_id: str) -> tuple[dict[str, Any], dsr.Receipt]:
     with state.request_engine() as engine:
-        hash_key = state.keyring.hash_key
+        hash_key = state.keyring.hash
         return requests.export_customer(state.reader, state.lake, engine, principal, customer_id, hash_key=hash_key)
 
 
 def _erase(state: AppState, principal: Principal, customer_id: str, confirm: str) -> dsr.Receipt:
     with state.request_engine() as engine:
-        hash_key = state.keyring.hash_key
+        hash_key = state.keyring.hash
         return requests.erase_customer(
             state.reader, state.lake, engine, principal, customer_id, confirm, hash_key=hash_key
         )

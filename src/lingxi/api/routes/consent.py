@@ -70,7 +70,7 @@ def record_consent(
         state.store,
         principal,
         customer_id,
-        hash_key=state.keyring.hash_key,
+        hash_key=state.keyring.hash,
         idempotency_key=key,
         purpose=body.purpose,
         channel=body.channel,

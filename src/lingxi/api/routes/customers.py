@@ -26,7 +26,7 @@ PathId = Annotated[CustomerId, Path(description="The customer number (CIF).")]
 @router.post("/search")
 def search_customers(body: SearchRequest, principal: Reader, state: State) -> SearchResults:
     """Customers you may see whose number starts with `query`, or whose mobile is `query`; masked."""
-    found = search(state.reader, state.store, principal, body.query, hash_key=state.keyring.hash_key, limit=body.limit)
+    found = search(state.reader, state.store, principal, body.query, hash_key=state.keyring.hash, limit=body.limit)
     return SearchResults.model_validate({"data": found.customers, "count": len(found.customers), "by": found.by})
 
 

@@ -43,7 +43,7 @@ def export_customer(customer_id: CustomerPath, principal: Compliance, state: Sta
     """Everything Lingxi holds on the customer, machine-readable and unmasked, with the receipt; audited."""
     with state.request_engine() as engine:
         document, receipt = requests.export_customer(
-            state.reader, state.lake, engine, principal, customer_id, hash_key=state.keyring.hash_key
+            state.reader, state.lake, engine, principal, customer_id, hash_key=state.keyring.hash
         )
     return ExportResult(receipt=receipt_public(receipt), document=document)
 
@@ -54,7 +54,7 @@ def correct_customer(
 ) -> ReceiptPublic:
     """Correct `customers` fields (applied to the lake now and after each later load); returns the receipt."""
     receipt = requests.correct_customer(
-        state.reader, state.lake, principal, customer_id, body.changes, hash_key=state.keyring.hash_key
+        state.reader, state.lake, principal, customer_id, body.changes, hash_key=state.keyring.hash
     )
     return receipt_public(receipt)
 
@@ -72,7 +72,7 @@ def delete_customer(
             principal,
             customer_id,
             body.confirm_customer_id,
-            hash_key=state.keyring.hash_key,
+            hash_key=state.keyring.hash,
         )
     return receipt_public(receipt)
 
@@ -90,7 +90,7 @@ def list_receipts(
     (an erased customer has no branch left to check against).
     """
     if customer_id is not None:
-        found = list(reversed(dsr.receipts(state.store, customer_id, state.keyring.hash_key)))[:limit]
+        found = list(reversed(dsr.receipts(state.store, customer_id, state.keyring.hash)))[:limit]
     else:
         found = dsr.latest_receipts(state.store, limit)
     data = [receipt_public(r) for r in found]
