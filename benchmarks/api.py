@@ -31,6 +31,7 @@ from lingxi.api.app import create_app
 from lingxi.auth import Argon2Params, AuthPolicy, service
 from lingxi.config import Settings
 from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.keys import create_file
 from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.store import Lake, connect, migrate
 
@@ -44,10 +45,12 @@ def build(out: Path, customers: int, days: int) -> Settings:
 
     root = out / f"api-bank-{customers}-{days}"
     settings = Settings(data_dir=root / "data")
+    create_file(settings.keyring_path)  # as `lingxi init` does: the bank's own random keys
     done = root / "loaded"
     if not done.exists():
         started = time.perf_counter()
-        generate(root / "extracts", SimConfig(customers=customers, days=days, seed=7))
+        key = settings.keyring().hash_key
+        generate(root / "extracts", SimConfig(customers=customers, days=days, seed=7, hash_key=key))
         store = connect(settings.resolved_database_url)
         migrate(store)
         with DuckDBEngine(memory_limit="2GB") as engine:
