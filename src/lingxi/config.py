@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Rows validated and written per chunk by the loader; bounds its memory.",
     )
+    load_future_tolerance_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description=(
+            "How far after the end of a load's as-of date a timestamp may lie before it is quarantined as "
+            "`after_as_of` (clock skew, late business days); dates may not lie after the as-of date at all."
+        ),
+    )
     keyring_file: Path | None = Field(
         default=None,
         description=(

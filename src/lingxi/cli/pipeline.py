@@ -49,6 +49,7 @@ def run_command(
             max_bad=s.max_bad_share,
             hash_key=keyring().hash,
             chunk_rows=s.load_chunk_rows,
+            future_tolerance_hours=s.load_future_tolerance_hours,
         )
         started = time.perf_counter()
         console.print(f"analytic engine: {engine.name}" + ("" if engine.name == "duckdb" else "; loading on duckdb"))
