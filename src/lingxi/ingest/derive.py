@@ -270,13 +270,11 @@ def compile_stage(table: Table, mapping: Mapping, header: Sequence[str]) -> Mapp
     """The stage's query for a file with `header`; a SpecError lists every column that cannot be bound."""
     problems: list[str] = []
     outputs: list[exp.Expr] = [col("__row", "s")]
-    joins: list[tuple[str, exp.Expr]] = []
-    lookups: dict[str, Lookup] = {}
-    used: set[str] = set()
+    parts = _Parts(header)
     for name in table.column_names:
         spec = mapping.source_of(name)
         try:
-            derived = _derive(name, spec, header, joins, lookups, used)
+            derived = _derive(name, spec, parts)
         except ValueError as e:
             problems.append(f"{mapping.where(name)}: {e}")
             continue
@@ -288,60 +286,57 @@ def compile_stage(table: Table, mapping: Mapping, header: Sequence[str]) -> Mapp
     if problems:
         raise SpecError("Mapping expressions", problems, hint=HINT)
     select = exp.select(*outputs).from_(sql_table(SOURCE, alias="s"))
-    for alias, condition in joins:
+    for alias, condition in parts.joins:
         select = select.join(sql_table(alias.removesuffix("_j"), alias=alias), on=condition, join_type="left")
-    return MappingStage(table, select, lookups, frozenset(used))
+    return MappingStage(table, select, parts.lookups, frozenset(parts.used))
 
 
-def _derive(
-    name: str,
-    spec: ColumnSource,
-    header: Sequence[str],
-    joins: list[tuple[str, exp.Expr]],
-    lookups: dict[str, Lookup],
-    used: set[str],
-) -> Derived | None:
+@dataclass
+class _Parts:
+    """What compiling the stage collects besides its columns: the lookups' joins and the file's columns read."""
+
+    header: Sequence[str]
+    joins: list[tuple[str, exp.Expr]] = field(default_factory=list)
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def bound(self, text: str) -> exp.Expr:
+        tree = bind(parse(text), self.header, "s")
+        self.used.update(c.name for c in tree.find_all(exp.Column))
+        return tree
+
+
+def _derive(name: str, spec: ColumnSource, parts: _Parts) -> Derived | None:
     if spec.source is not None:
-        if spec.source not in header:
+        if spec.source not in parts.header:
             return None  # absent: the loader reports a required column missing, as for any file
-        used.add(spec.source)
+        parts.used.add(spec.source)
         return Derived(quoted(spec.source, "s"))
     if spec.lookup is not None:
-        return _lookup(name, spec.lookup, header, joins, lookups, used)
+        return _lookup(name, spec.lookup, parts)
     if spec.expr is None:  # a constant, as text like every value read from a file
         constant = spec.const
         if constant is None:
             return Derived(exp.null())
         return Derived(lit(str(constant).lower() if isinstance(constant, bool) else str(constant)))
     helpers = _Helpers()
-    tree = bind(parse(spec.expr), header, "s")
-    used.update(c.name for c in tree.find_all(exp.Column))
-    value = tree.transform(helpers.expand)
+    value = parts.bound(spec.expr).transform(helpers.expand)
     if not helpers.problems:
         return Derived(value)
     first, *rest = helpers.problems
     return Derived(value, exp.Coalesce(this=first, expressions=rest) if rest else first)
 
 
-def _lookup(
-    name: str,
-    lookup: Lookup,
-    header: Sequence[str],
-    joins: list[tuple[str, exp.Expr]],
-    lookups: dict[str, Lookup],
-    used: set[str],
-) -> Derived:
+def _lookup(name: str, lookup: Lookup, parts: _Parts) -> Derived:
     alias = _lookup_table(name) + "_j"
     conditions: list[exp.Expr] = []
     keys: list[exp.Expr] = []
     for i, source in enumerate(lookup.by.values()):
-        tree = bind(parse(source), header, "s")
-        used.update(c.name for c in tree.find_all(exp.Column))
-        key = exp.Trim(this=exp.Cast(this=tree, to=exp.DataType.build("VARCHAR")))
+        key = exp.Trim(this=exp.Cast(this=parts.bound(source), to=exp.DataType.build("VARCHAR")))
         keys.append(key)
         conditions.append(col(_key_name(i), alias).eq(key.copy()))
-    joins.append((alias, exp.and_(*conditions)))
-    lookups[name] = lookup
+    parts.joins.append((alias, exp.and_(*conditions)))
+    parts.lookups[name] = lookup
     count = col("__n", alias)
     ambiguous = exp.and_(count.copy() > lit(1), exp.true() if lookup.order is None else exp.false())
     any_key_missing = exp.or_(*(k.copy().is_(exp.null()) for k in keys), *(k.copy().eq(lit("")) for k in keys))
