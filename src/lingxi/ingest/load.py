@@ -47,6 +47,7 @@ from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.ingest.review import summarise_quarantine
 from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
@@ -70,6 +71,7 @@ class LoadOptions:
     chunk_rows: int = 1_000_000
     check_references: bool = True
     hash_key: HashKey = ""
+    mapping_path: Path | None = None  # the file `mapping` was read from: its lines are kept beside the quarantine
 
 
 @dataclass
@@ -91,6 +93,8 @@ class LoadReport:
     max_bad: float = 0.01
     seconds: float = 0.0
     previous_load: str | None = None
+    # "field: code" -> its most frequent offending values and rows, personal values masked (ingest/review.py)
+    top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def bad_share(self) -> float:
@@ -187,12 +191,14 @@ def load(
         raise
     finally:
         run.cleanup()
+    note = None  # why the quarantine's summary is missing, if it is
     if report.rows_quarantined:
         report.quarantine_path = str(run.quarantine_dir)
+        report.top_values, note = summarise_quarantine(engine, run.quarantine_dir, table, options.mapping_path)
     else:
         shutil.rmtree(run.quarantine_dir, ignore_errors=True)
     report.seconds = time.perf_counter() - started
-    _finish(sessions, report, status=report.status, message=None)
+    _finish(sessions, report, status=report.status, message=note)
     return report
 
 
