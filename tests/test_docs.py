@@ -41,3 +41,19 @@ def test_docs_index_links_resolve() -> None:
     for page in (ROOT / "docs").rglob("*.md"):
         for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).exists(), f"{page.relative_to(ROOT)} links to missing {target}"
+
+
+def test_usernames_in_the_docs_examples_are_ones_lingxi_accepts() -> None:
+    import re
+
+    from lingxi.auth.users import normalise_username
+
+    examples = [
+        (page.relative_to(ROOT), name)
+        for page in (ROOT / "docs").rglob("*.md")
+        for name in re.findall(r"lingxi user add ([^\s`|]+)", page.read_text(encoding="utf-8"))
+        if not name.isupper()  # USERNAME: a placeholder
+    ]
+    assert examples
+    for page, name in examples:
+        assert normalise_username(name) == name, f"{page}: `{name}`"  # raises AccountError for a refused name

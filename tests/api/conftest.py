@@ -123,3 +123,67 @@ def clients(app: FastAPI) -> dict[str, tuple[TestClient, str]]:
 @pytest.fixture(scope="session")
 def anonymous(app: FastAPI) -> TestClient:
     return TestClient(app, base_url="http://localhost")
+
+
+#: A bank's customers extract mapping (its own column names, gender codes, compact dates) and a load of it
+#: with bad rows: `quarantine_customers` loads it into a bank; it is rejected, so nothing published changes.
+CUSTOMER_MAPPING = """table: customers
+columns:
+  customer_id: KHH
+  branch_id: JGH
+  name: XM
+  birth_date: {source: CSRQ, format: "%Y%m%d"}
+  gender: XB
+values:
+  gender: {"1": M, "2": F}
+"""
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    load_id: str
+    names: list[str]  # the names of the quarantined rows, as written
+    bad_gender: int  # rows with gender code `9`
+    bad_birth_date: int  # rows with birth date `19781302`
+
+
+def quarantine_customers(bank: Bank, folder: Path) -> Quarantined:
+    """Load a customers extract with bad rows into `bank` (rejected: the published customers stay)."""
+    from lingxi.ingest.load import LoadOptions, load
+    from lingxi.ingest.mapping import read_mapping
+
+    from .. import factories
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = factories.customers(20, seed=11)
+    source = [
+        {
+            "KHH": f"Q{i:06d}",
+            "JGH": r["branch_id"],
+            "XM": r["name"],
+            "CSRQ": r["birth_date"].replace("-", ""),
+            "XB": {"M": "1", "F": "2"}[r["gender"]],
+        }
+        for i, r in enumerate(rows)
+    ]
+    for r in source[:5]:
+        r["XB"] = "9"
+    for r in source[5:7]:
+        r["CSRQ"] = "19781302"
+    mapping = folder / "customers.yaml"
+    mapping.write_text(CUSTOMER_MAPPING, encoding="utf-8")
+    store = connect(bank.settings.resolved_database_url)
+    try:
+        with DuckDBEngine(memory_limit="512MB", threads=1) as engine:
+            options = LoadOptions(
+                "customers",
+                factories.write_csv(folder / "KH_20261130.csv", source),
+                mapping=read_mapping(mapping),
+                mapping_path=mapping,
+                hash_key=DEV_HASH_KEY,
+            )
+            report = load(Lake(bank.settings.lake_dir, store), engine, options)
+    finally:
+        store.dispose()
+    assert report.status == "rejected", report
+    return Quarantined(report.load_id, [str(r["XM"]) for r in source[:7]], 5, 2)

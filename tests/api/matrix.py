@@ -63,6 +63,11 @@ MATRIX: dict[tuple[str, str], RouteCase] = {
     ("GET", "/privacy/sharing"): RouteCase(AUTHENTICATED, "plain"),
     ("POST", "/customers/{customer_id}/dsr/export"): RouteCase("approval:decide", "customer"),
     ("POST", "/customers/{customer_id}/dsr/delete"): RouteCase("approval:decide", "customer", ok=422),
+    # the quarantine (lingxi.ingest.review): counts, and sample rows masked for the role
+    ("GET", "/api/v1/quarantine"): RouteCase("ingest:quarantine", "plain"),
+    ("GET", "/api/v1/quarantine/{table}"): RouteCase("ingest:quarantine", "plain"),
+    ("GET", "/quarantine"): RouteCase("ingest:quarantine", "plain"),
+    ("GET", "/quarantine/{table}"): RouteCase("ingest:quarantine", "plain"),
 }
 
 #: The unmask a branch RM may do; other roles get 403 for it even on a customer they may read.
@@ -90,7 +95,7 @@ def call(
     client: TestClient, csrf: str, method: str, path: str, *, customer: str = "C000000000", query: str = "C"
 ) -> Response:
     """Call route (method, path) the way the console or an API client would, with the CSRF token."""
-    url = path.replace("{customer_id}", customer).replace("{code}", "en")
+    url = path.replace("{customer_id}", customer).replace("{code}", "en").replace("{table}", "transactions")
     if method == "MOUNT":
         return client.get("/static/app.css")
     headers = {"X-CSRF-Token": csrf} if csrf else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,7 +54,49 @@ def test_init_then_load_clean_and_bad_files_then_status(cli: CliRunner, tmp_path
     code, out = run(cli, "status")
     assert code == 0
     line = next(ln for ln in out.splitlines() if "transactions" in ln)
-    assert "90" in line and "20" in line  # 90 rows published; 10 + 10 quarantined over two loads
+    cells = [c.strip() for c in line.split("│") if c.strip()]
+    assert cells[3:5] == ["90", "10"]  # 90 rows published, 10 quarantined by the load that published them
+    assert "10 more rows were quarantined by loads that published nothing" in out  # the rejected load's
+
+
+def test_quarantine_list_and_show_read_the_rows_back(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "init")
+    customers = factories.customers(30)
+    run(cli, "load", "customers", str(factories.write_csv(tmp_path / "c.csv", customers)))
+    run(cli, "load", "products", str(factories.write_csv(tmp_path / "p.csv", factories.products())))
+    rows = factories.transactions(100, [c["customer_id"] for c in customers])
+    for i in range(6):
+        rows[i]["direction"] = "VYBER"
+    rows[50]["amount"] = "12,5"
+    source = [{("FX" if k == "direction" else k): v for k, v in r.items()} for r in rows]
+    mapping = tmp_path / "t.yaml"
+    mapping.write_text("columns:\n  direction: FX\n", encoding="utf-8")
+    extract = factories.write_csv(tmp_path / "t.csv", source)
+    code, out = run(cli, "load", "transactions", str(extract), "-m", str(mapping))
+    assert code == 1 and "VYBER ×6" in out and "99,9 ×1" in out  # amount is personal: its shape, not `12,5`
+    assert "lingxi quarantine show transactions --load" in out
+
+    code, out = run(cli, "quarantine", "list")
+    assert code == 0 and "rejected" in out
+    code, out = run(cli, "quarantine", "list", "--json")
+    assert [(q["status"], q["reasons"]) for q in json.loads(out)] == [
+        ("rejected", {"direction: not_allowed": 6, "amount: bad_type": 1})
+    ]
+
+    code, out = run(cli, "quarantine", "show", "transactions", "--reason", "not_allowed", "--limit", "2")
+    assert code == 0 and "VYBER ×6" in out and "t.csv:1" in out and "t.csv:2" in out and "t.csv:3" not in out
+
+    code, out = run(cli, "quarantine", "show", "transactions", "--reason", "bad_type", "--json")
+    shown = json.loads(out)
+    assert [(s["row"], s["field"], s["value"]) for s in shown["samples"]] == [(51, "amount", "12,5")]  # raw here
+    mapped = {r["field"]: [(m["section"], m["line"], m["text"]) for m in r["mapping"]] for r in shown["reasons"]}
+    assert mapped == {"direction": [("columns", 2, "  direction: FX")], "amount": []}
+    assert shown["mapping"] == str(mapping.resolve())
+
+    code, out = run(cli, "quarantine", "show", "transactions", "--reason", "not_alowed")
+    assert code == 1 and "did you mean `not_allowed`" in out
+    code, out = run(cli, "audit", "tail", "--action", "quarantine_read", "--json")
+    assert code == 0 and len(out.strip().splitlines()) == 2  # each show that returned rows is audited
 
 
 def test_errors_are_one_readable_message_unless_debug(cli: CliRunner, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -64,6 +65,7 @@ def load_command(
         future_tolerance=timedelta(hours=s.load_future_tolerance_hours),
         check_references=check_references,
         hash_key=keyring().hash,
+        mapping_path=mapping,
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")
@@ -95,8 +97,8 @@ def load_command(
         raise DataQualityError(
             f"{report.bad_share:.1%} of the rows of `{path}` were quarantined, "
             f"more than --max-bad {report.max_bad:.1%}; nothing was published",
-            hint=f"read the quarantine in {report.quarantine_path}, fix the extract and load it again "
-            "(or raise --max-bad if this share is acceptable)",
+            hint=f"read the rows with `lingxi quarantine show {report.table} --load {report.load_id}`, fix the "
+            "extract or the mapping and load it again (or raise --max-bad if this share is acceptable)",
         )
 
 
@@ -120,12 +122,15 @@ def print_report(report: LoadReport) -> None:
         reasons.add_column("field")
         reasons.add_column("reason")
         reasons.add_column("rows", justify="right")
+        reasons.add_column("most frequent values (personal ones masked)")
         reasons.add_column("meaning")
         for key, count in report.reasons.items():
             fld, code = key.split(": ", 1)
-            reasons.add_row(fld, code, f"{count:,}", REASONS.get(code, ""))
+            top = ", ".join(f"{value} ×{rows:,}" for value, rows in report.top_values.get(key, []))
+            reasons.add_row(fld, code, f"{count:,}", escape(top), REASONS.get(code, ""))
         console.print(reasons)
         console.print(f"quarantine: {report.quarantine_path}")
+        console.print(f"rows and mapping lines: `lingxi quarantine show {report.table} --load {report.load_id}`")
     if report.rows_erased:
         console.print(
             f"[yellow]left out[/] {report.rows_erased:,} rows of customers erased on request (not kept anywhere)"

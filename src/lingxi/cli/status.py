@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def status_command() -> None:
-    """Show each dataset's published snapshot and its latest load."""
+    """Show each dataset's published snapshot, the rows its published loads quarantined, and its latest load."""
     s = settings()
     with open_lake() as lake:
         snapshots = {snap.dataset: snap for snap in lake.snapshots()}
@@ -25,9 +25,13 @@ def status_command() -> None:
             loads = session.scalars(select(Load).order_by(Load.started_at)).all()
     latest: dict[str, Load] = {}
     quarantined: dict[str, int] = {}
+    unpublished = 0  # rows quarantined by loads that published nothing (rejected, failed)
     for row in loads:
         latest[row.dataset] = row
-        quarantined[row.dataset] = quarantined.get(row.dataset, 0) + (row.rows_quarantined or 0)
+        if row.status == "published":  # a rejected load published nothing: its rows are not part of the data
+            quarantined[row.dataset] = quarantined.get(row.dataset, 0) + (row.rows_quarantined or 0)
+        else:
+            unpublished += row.rows_quarantined or 0
     table = RichTable(title=f"Lingxi data in {s.data_dir.resolve()}", title_justify="left")
     for name, justify in [
         ("dataset", "left"),
@@ -57,3 +61,6 @@ def status_command() -> None:
         )
         return
     console.print(table)
+    if unpublished:
+        note = "more rows were quarantined by loads that published nothing"
+        console.print(f"{unpublished:,} {note}: `lingxi quarantine list`")

@@ -50,6 +50,7 @@ from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.ingest.review import summarise_quarantine
 from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
@@ -74,6 +75,7 @@ class LoadOptions:
     check_references: bool = True
     hash_key: HashKey = ""
     future_tolerance: timedelta = timedelta(hours=24)  # how far after the as-of date's end a time may lie
+    mapping_path: Path | None = None  # the file `mapping` was read from: its lines are kept beside the quarantine
 
 
 #: The bank's business day: contract timestamps are Asia/Shanghai local time.
@@ -103,6 +105,8 @@ class LoadReport:
     max_bad: float = 0.01
     seconds: float = 0.0
     previous_load: str | None = None
+    # "field: code" -> its most frequent offending values and rows, personal values masked (ingest/review.py)
+    top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def bad_share(self) -> float:
@@ -201,12 +205,14 @@ def load(
         raise
     finally:
         run.cleanup()
+    note = None  # why the quarantine's summary is missing, if it is
     if report.rows_quarantined:
         report.quarantine_path = str(run.quarantine_dir)
+        report.top_values, note = summarise_quarantine(engine, run.quarantine_dir, table, options.mapping_path)
     else:
         shutil.rmtree(run.quarantine_dir, ignore_errors=True)
     report.seconds = time.perf_counter() - started
-    _finish(sessions, report, status=report.status, message=None)
+    _finish(sessions, report, status=report.status, message=note)
     return report
 
 
