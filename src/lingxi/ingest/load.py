@@ -42,11 +42,13 @@ from lingxi.ingest.checks import (
     temp_table,
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
+from lingxi.ingest.control import wait_for_done_flag
+from lingxi.ingest.formats import ReaderStage, text_layout
 from lingxi.ingest.keys import SeenKeys
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
-from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.ingest.readers import SourceFiles, TextLayout, find_files
 from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
@@ -65,6 +67,7 @@ class LoadOptions:
     mapping: Mapping = field(default_factory=Mapping)
     encoding: str | None = None
     delimiter: str | None = None
+    format: str | None = None  # csv, parquet or fixed; else the mapping's, else the extension's
     max_bad: float = 0.01
     as_of: date | None = None
     chunk_rows: int = 1_000_000
@@ -85,6 +88,7 @@ class LoadReport:
     rows_quarantined: int = 0
     rows_erased: int = 0  # rows of customers erased on request (or on their identifiers): dropped, counted
     reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
+    fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> unknown code -> rows
     version: int | None = None
     quarantine_path: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
@@ -122,7 +126,10 @@ def load(
     """Validate the file(s) at `options.path` against the contract table and publish the good rows."""
     table = get_table(options.table)
     options.mapping.check(table)
-    source = find_files(options.path)
+    wait_for_done_flag(options.path, options.mapping.control)
+    source = find_files(options.path, options.format or options.mapping.file.format)
+    layout = text_layout(options.mapping, encoding=options.encoding, delimiter=options.delimiter)
+    stage = ReaderStage(options.mapping, table, source, delimiter=layout.delimiter)
     # The same bytes read with another mapping or contract version are a different input.
     settings_digest = hashlib.sha256(
         f"{source.fingerprint()}|{options.mapping.model_dump_json()}|{table.name}@{table.version}".encode()
@@ -156,12 +163,16 @@ def load(
 
     folder = lake.new_folder(table.name)
     run = _Run(lake, engine, table, options, report, folder, lake.quarantine_folder(table.name, load_id))
+    run.read_with(layout, stage)
     try:
         run.prepare()
         for chunk in run.chunks(source, on_progress):
             run.check_chunk(chunk)
         run.parts.close()
         run.quarantine_malformed(source)
+        report.fallbacks = {c: dict(n.most_common()) for c, n in stage.fallbacks.items()}
+        if stage.totals is not None:
+            stage.totals.verify(source)  # a file that lost or changed rows in transit publishes nothing
         if report.rows_in == 0:
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
         if report.bad_share > options.max_bad:
@@ -263,8 +274,13 @@ class _Run:
         self.parquet_schemas: dict[Path, pa.Schema] = {}
         self.seen = SeenKeys(engine, table)
         self.parts = PartWriter(table, folder)
+        self.layout = TextLayout()  # how text files are read (formats.text_layout)
+        self.stage: ReaderStage | None = None  # the mapping's per-chunk transformations (formats.py)
         redacted = {n for n, spec in self.source_of.items() if spec.transform}
         self.quarantine = Quarantine(quarantine_dir, report.load_id, redacted=redacted)
+
+    def read_with(self, layout: TextLayout, stage: ReaderStage) -> None:
+        self.layout, self.stage = layout, stage
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
@@ -294,9 +310,9 @@ class _Run:
         return iter_chunks(
             source,
             chunk_rows=self.options.chunk_rows,
-            encoding=self.options.encoding or self.options.mapping.csv.encoding,
-            delimiter=self.options.delimiter or self.options.mapping.csv.delimiter,
-            in_place=not any(spec.transform for spec in self.source_of.values()),
+            layout=self.layout,
+            in_place=not any(spec.transform for spec in self.source_of.values())
+            and not (self.stage and self.stage.needs_rows),
             on_progress=on_progress,
         )
 
@@ -327,7 +343,7 @@ class _Run:
         raw = raw.append_column("__row", pa.array(np.arange(first, first + raw.num_rows, dtype=np.int64)))
         self.file_rows += raw.num_rows
         self.report.rows_in += raw.num_rows
-        checked = self._apply_transforms(raw)
+        checked = self._apply_transforms(self.stage.apply(chunk.path, raw) if self.stage else raw)
         self.engine.register_arrow("lx_chunk", checked)
         relation, erased = self._leave_out_erased(sql_table("lx_chunk"), checked.column_names)
         self.report.rows_erased += erased
@@ -539,7 +555,7 @@ class _Run:
         self.quarantine.reasons["row: malformed_row"] += len(source.malformed)
         self.quarantine.write(
             file=source.malformed[0].file,
-            rows=[None if m.line is None else m.line - 1 for m in source.malformed],  # as data rows: header is 0
+            rows=[m.row for m in source.malformed],  # as data rows: the first after the header is 1
             problems=[[f"row: malformed_row ({m.reason})"] for m in source.malformed],
             raw=[json.dumps({"line": m.text}, ensure_ascii=False) for m in source.malformed],
             files=[m.file for m in source.malformed],

@@ -10,6 +10,8 @@ values:
   direction: {"借": debit, "贷": credit}
 csv: {delimiter: "|", encoding: gb18030}
 ```
+How the file itself is laid out and delivered (headerless and fixed-width unloads, numbers, control
+totals, done flags, unknown codes) is in the `file`, `control` and `unknown` sections: see layout.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lingxi.errors import SpecError
+from lingxi.ingest.layout import (
+    ControlOptions,
+    FileOptions,
+    NumberFormat,
+    UnknownCodes,
+    layout_problems,
+    parse_delimiter,
+)
 from lingxi.schema.types import Table
 
 Transform = Literal["hash_phone", "hash_id_no", "hash"]
@@ -37,6 +47,7 @@ class ColumnSource(BaseModel):
         default=None,
         description="Normalise and hash a raw identifier with the keyed hash (LINGXI_HASH_KEY).",
     )
+    number: NumberFormat | None = Field(default=None, description="How this numeric column is written.")
 
 
 class CsvOptions(BaseModel):
@@ -44,6 +55,11 @@ class CsvOptions(BaseModel):
 
     delimiter: str | None = Field(default=None, description="Field separator; detected when unset.")
     encoding: Literal["auto", "utf-8", "gb18030"] = Field(default="auto")
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _delimiter(cls, value: object) -> object:
+        return parse_delimiter(value) if isinstance(value, str) else value
 
 
 class Mapping(BaseModel):
@@ -53,14 +69,17 @@ class Mapping(BaseModel):
 
     table: str | None = None
     columns: dict[str, str | ColumnSource] = Field(default_factory=dict)
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    values: dict[str, dict[str, str | None]] = Field(default_factory=dict)  # a code may map to null
     csv: CsvOptions = Field(default_factory=CsvOptions)
+    file: FileOptions = Field(default_factory=FileOptions)
+    control: ControlOptions | None = None
+    unknown: dict[str, UnknownCodes] = Field(default_factory=dict)
 
     @field_validator("values", mode="before")
     @classmethod
     def _stringify(cls, value: object) -> object:
         if isinstance(value, dict):  # YAML reads 1 and true as numbers and booleans; codes are text
-            return {k: {str(s): str(t) for s, t in (v or {}).items()} for k, v in value.items()}
+            return {k: {str(s): None if t is None else str(t) for s, t in (v or {}).items()} for k, v in value.items()}
         return value
 
     def source_of(self, column: str) -> ColumnSource:
@@ -80,6 +99,9 @@ class Mapping(BaseModel):
             if isinstance(spec, ColumnSource) and spec.format and name in known:
                 if table.column(name).type not in ("date", "timestamp"):
                     problems.append(f"`{name}`: a format applies only to date and timestamp columns")
+        sources = {c: s if isinstance(s, str) else s.source for c, s in self.columns.items()}
+        numbers = {c: s.number for c, s in self.columns.items() if isinstance(s, ColumnSource) and s.number}
+        problems += layout_problems(table, self.file, self.control, self.unknown, self.values, sources, numbers)
         if problems:
             raise SpecError(f"Mapping for `{table.name}`", problems, hint="see docs/loading.md#mapping-files")
 

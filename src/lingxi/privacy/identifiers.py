@@ -11,6 +11,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 
 from lingxi.keys import HashKey
 
@@ -34,16 +35,31 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def normalise_id_no(raw: str) -> str | None:
-    """The 18-character resident ID number in `raw` (upper-case X), or None if its check digit fails.
+def _check_digit(body: str) -> str:
+    """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
-    The check digit follows GB 11643 (ISO 7064 MOD 11-2).
+
+def normalise_id_no(raw: str) -> str | None:
+    """The 18-character resident ID number in `raw` (upper-case X), or None if it is not one.
+
+    An 18-character number must carry a valid GB 11643 (ISO 7064 MOD 11-2) check character; a lower-case
+    `x` is the same as `X`. A 15-digit first-generation number (GB 11643-1989: a two-digit birth year in
+    the 1900s and no check digit) is converted as the issuing offices do: `19` is put before the year
+    and the check digit computed, so both cards of one person hash the same. Having no check digit, a
+    15-digit number is accepted only when its birth date is a real date.
     """
     text = unicodedata.normalize("NFKC", raw).strip().upper()
+    if re.fullmatch(r"[0-9]{15}", text):
+        try:
+            date(1900 + int(text[6:8]), int(text[8:10]), int(text[10:12]))
+        except ValueError:
+            return None
+        body = text[:6] + "19" + text[6:]
+        return body + _check_digit(body)
     if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
         return None
-    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
-    return text if _ID_CHECK[total % 11] == text[17] else None
+    return text if _check_digit(text[:17]) == text[17] else None
 
 
 def keyed_hash(value: str, key: HashKey) -> str:
