@@ -2,13 +2,15 @@
 
     python benchmarks/load.py [--rows 10000000] [--out benchmarks/out]
 
-Generates a transactions extract (CSV and Parquet) once, then for each format runs, each in a fresh
-process so peak memory is its own:
+Generates a transactions extract (CSV, Parquet and, for `--formats fixed`, a fixed-width `.dat` with
+blank-padded fields and amounts with two implied decimals) once, then for each format runs, each in a
+fresh process so peak memory is its own:
   - lingxi: the full `lingxi load` path (types, contract checks, key and reference checks,
     quarantine, partitioned Parquet sorted by customer, snapshot publish);
   - baselines, plain DuckDB with no checks: loading the file into a DuckDB database table
     (`CREATE TABLE AS SELECT * FROM read_csv(...)`, then CHECKPOINT), and rewriting it as one Parquet
-    file (`COPY (SELECT * FROM read_csv(...)) TO 'out.parquet'`).
+    file (`COPY (SELECT * FROM read_csv(...)) TO 'out.parquet'`); a fixed-width file is read as lines
+    cut with `substr`, untrimmed and untyped.
 Prints rows/s, seconds, peak RSS and the ratio of each run to each baseline. With `--repeat N` each run
 is made N times, interleaved, and the fastest is kept: on a shared machine the minimum is the figure
 least disturbed by other work.
@@ -27,15 +29,27 @@ from pathlib import Path
 import duckdb
 
 N_CUSTOMERS = 200_000
+# The fixed-width extract's layout: field -> width in bytes.
+FIXED_WIDTHS = {
+    "txn_id": 13,
+    "customer_id": 10,
+    "ts": 14,
+    "amount": 12,
+    "direction": 6,
+    "channel": 8,
+    "category": 12,
+    "counterparty_type": 10,
+}
 
 
-def generate(out: Path, rows: int) -> dict[str, Path]:
-    """A customers file and a transactions extract of `rows` rows, as CSV and Parquet."""
+def generate(out: Path, rows: int, *, fixed: bool = False) -> dict[str, Path]:
+    """A customers file and a transactions extract of `rows` rows, as CSV and Parquet (and fixed width)."""
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "customers": out / "customers.csv",
         "csv": out / f"transactions-{rows}.csv",
         "parquet": out / f"transactions-{rows}.parquet",
+        "fixed": out / f"transactions-{rows}.dat",
     }
     con = duckdb.connect()
     if not files["customers"].exists():
@@ -59,6 +73,15 @@ def generate(out: Path, rows: int) -> dict[str, Path]:
         con.execute(f"COPY ({txns}) TO '{files['csv']}' (HEADER)")
     if not files["parquet"].exists():
         con.execute(f"COPY ({txns}) TO '{files['parquet']}' (FORMAT parquet)")
+    if fixed and not files["fixed"].exists():
+        fields = {name: f"CAST({name} AS VARCHAR)" for name in FIXED_WIDTHS}
+        fields |= {"ts": "strftime(ts, '%Y%m%d%H%M%S')", "amount": "replace(CAST(amount AS VARCHAR), '.', '')"}
+        padded = [
+            f"lpad({fields[n]}, {w}, '0')" if n == "amount" else f"rpad({fields[n]}, {w}, ' ')"
+            for n, w in FIXED_WIDTHS.items()
+        ]
+        line = " || ".join(padded)
+        con.execute(f"COPY (SELECT {line} FROM ({txns})) TO '{files['fixed']}' (HEADER false, QUOTE '', DELIM '\x01')")
     con.close()
     return files
 
@@ -70,6 +93,7 @@ def _peak_mb() -> float:
 def run_lingxi(customers: Path, path: Path, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     from lingxi.engine.duckdb import DuckDBEngine
     from lingxi.ingest.load import LoadOptions, load
+    from lingxi.ingest.mapping import Mapping
     from lingxi.store import Lake, connect, migrate
 
     work = Path(tempfile.mkdtemp(prefix="lingxi-bench-"))
@@ -78,8 +102,19 @@ def run_lingxi(customers: Path, path: Path, queue: mp.Queue) -> None:  # type: i
     lake = Lake(work / "lake", store)
     engine = DuckDBEngine(memory_limit="1GB", temp_directory=work / "tmp")
     load(lake, engine, LoadOptions(table="customers", path=customers))
+    mapping = Mapping()
+    if path.suffix == ".dat":
+        mapping = Mapping.model_validate(
+            {
+                "file": {"format": "fixed", "widths": FIXED_WIDTHS},
+                "columns": {
+                    "ts": {"source": "ts", "format": "%Y%m%d%H%M%S"},
+                    "amount": {"source": "amount", "number": {"implied_decimals": 2}},
+                },
+            }
+        )
     start = time.perf_counter()
-    report = load(lake, engine, LoadOptions(table="transactions", path=path))
+    report = load(lake, engine, LoadOptions(table="transactions", path=path, mapping=mapping))
     seconds = time.perf_counter() - start
     assert report.status == "published", report
     queue.put({"seconds": seconds, "rows": report.rows_valid, "peak_mb": _peak_mb()})
@@ -94,6 +129,13 @@ def run_baseline(path: Path, target: str, queue: mp.Queue) -> None:  # type: ign
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET temp_directory = '{work / 'tmp'}'")
     reader = f"read_csv('{path}')" if path.suffix == ".csv" else f"read_parquet('{path}')"
+    if path.suffix == ".dat":
+        cuts, start = [], 1
+        for name, width in FIXED_WIDTHS.items():
+            cuts.append(f"substr(line, {start}, {width}) AS {name}")
+            start += width
+        lines = f"read_csv('{path}', columns={{'line': 'VARCHAR'}}, header=false, delim='\x01', quote='')"
+        reader = f"(SELECT {', '.join(cuts)} FROM {lines})"
     start = time.perf_counter()
     if target == "table":
         con.execute(f"CREATE TABLE transactions AS SELECT * FROM {reader}")
@@ -123,13 +165,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
-    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv")
+    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv, fixed")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each kind; the fastest is shown")
     args = parser.parse_args()
-    files = generate(args.out, args.rows)
+    files = generate(args.out, args.rows, fixed="fixed" in args.formats.split(","))
     print(
         f"transactions extract: {args.rows:,} rows; CSV {files['csv'].stat().st_size / 1e9:.2f} GB, "
-        f"Parquet {files['parquet'].stat().st_size / 1e9:.2f} GB; {mp.cpu_count()} cores"
+        f"Parquet {files['parquet'].stat().st_size / 1e9:.2f} GB"
+        + (f", fixed width {files['fixed'].stat().st_size / 1e9:.2f} GB" if files["fixed"].exists() else "")
+        + f"; {mp.cpu_count()} cores"
     )
     header = (
         f"{'format':8} {'run':16} {'rows':>12} {'seconds':>8} {'rows/s':>12} {'peak MB':>8} "

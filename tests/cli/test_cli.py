@@ -123,3 +123,21 @@ def test_console_script_runs_in_a_fresh_process(tmp_path: Path) -> None:
     done = subprocess.run([str(exe), "init"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "d" / "lingxi.db").exists()
+
+
+def test_unloads_with_other_extensions_load_once_their_format_is_said(cli: CliRunner, tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "unloads"
+    run(cli, "init")
+    customers = factories.write_csv(tmp_path / "c.csv", factories.customers(4))
+    assert run(cli, "load", "customers", str(customers))[0] == 0
+    accounts = ["load", "accounts", str(data / "accounts_20261103.dat"), "-m", str(data / "accounts_20261103.yaml")]
+    code, out = run(cli, *accounts)
+    assert code == 1 and "(.dat)" in out and "--format csv" in out and "Traceback" not in out
+    code, out = run(cli, *accounts, "--format", "csv", "--delimiter", "0x1e", "--max-bad", "0.5")
+    assert code == 0 and "published" in out and "type" in out and "not_allowed" in out
+    code, out = run(cli, *accounts, "--format", "xml")
+    assert code == 1 and "--format xml" in out and "csv, fixed or parquet" in out, out
+
+    txns = ["load", "transactions", str(data / "txn_20261103.del"), "-m", str(data / "txn_20261103.yaml")]
+    code, out = run(cli, *txns, "--max-bad", "0.6")  # .del: DB2's delimited unload, no --format needed
+    assert code == 0 and "category: fallback ×1 (unknown codes: 88 ×1)" in out

@@ -19,8 +19,9 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, settings
-from lingxi.errors import DataQualityError
+from lingxi.errors import ConfigError, DataQualityError
 from lingxi.ingest.checks import REASONS
+from lingxi.ingest.layout import fill_template, parse_delimiter
 from lingxi.ingest.load import LoadOptions, LoadReport, business_today, load, loader_engine
 from lingxi.ingest.mapping import Mapping, read_mapping
 from lingxi.schema import TABLES
@@ -32,12 +33,22 @@ def register(app: typer.Typer) -> None:
 
 def load_command(
     table: Annotated[str, typer.Argument(help=f"Contract table: {', '.join(TABLES)}.")],
-    path: Annotated[Path, typer.Argument(help="A CSV or Parquet file, or a folder of them.")],
+    path: Annotated[Path, typer.Argument(help="A CSV, fixed-width or Parquet file, or a folder of them.")],
     mapping: Annotated[
         Path | None, typer.Option("--mapping", "-m", help="YAML file mapping the bank's column names and codes.")
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding: auto (default), utf-8 or gb18030.")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV field separator; detected when unset.")] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV field separator (`|`, `;`, `0x1e`, `tab`); detected when unset.")
+    ] = None,
+    file_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, fixed or parquet; needed for an extension other than .csv .txt .tsv .del .parquet "
+            "(e.g. .asc, .dat) unless the mapping's `file.format` says it.",
+        ),
+    ] = None,
     max_bad: Annotated[
         float | None,
         typer.Option("--max-bad", min=0.0, max=1.0, help="Largest quarantined share that still publishes (0.01 = 1%)."),
@@ -52,13 +63,20 @@ def load_command(
     """Load a bank extract into the lake: good rows are published, bad rows quarantined with reasons."""
     s = settings()
     if encoding not in (None, "auto", "utf-8", "gb18030"):
-        raise typer.BadParameter("use auto, utf-8 or gb18030", param_hint="--encoding")
+        raise ConfigError(f"--encoding {encoding} is not one Lingxi reads", hint="use auto, utf-8 or gb18030")
+    if file_format not in (None, "csv", "fixed", "parquet"):
+        raise ConfigError(f"--format {file_format} is not one Lingxi reads", hint="use csv, fixed or parquet")
+    try:
+        delimiter = parse_delimiter(delimiter)
+    except ValueError as e:
+        raise ConfigError(f"--delimiter: {e}", hint="e.g. --delimiter '|' or --delimiter 0x1e") from None
     options = LoadOptions(
         table=table,
         path=path,
         mapping=read_mapping(mapping) if mapping else Mapping(),
         encoding=encoding,
         delimiter=delimiter,
+        format=file_format,
         max_bad=s.max_bad_share if max_bad is None else max_bad,
         as_of=as_of.date() if as_of else business_today(),
         chunk_rows=s.load_chunk_rows,
@@ -69,6 +87,11 @@ def load_command(
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")
+    control = options.mapping.control
+    if control is not None and control.done_flag is not None and control.wait_seconds:
+        flag = path.parent / fill_template(control.done_flag, name=path.name, stem=path.stem)
+        if not flag.exists():
+            err_console.print(f"waiting up to {control.wait_seconds:g} s for the done flag `{flag}`")
     with open_lake() as lake:
         engine = loader_engine(
             memory_limit=s.duckdb_memory_limit, threads=s.duckdb_threads, temp_directory=s.data_dir / "tmp"
@@ -130,6 +153,10 @@ def print_report(report: LoadReport) -> None:
             reasons.add_row(fld, code, f"{count:,}", escape(top), REASONS.get(code, ""))
         console.print(reasons)
         console.print(f"quarantine: {report.quarantine_path}")
+    for column, codes in report.fallbacks.items():
+        shown = ", ".join(f"{code} ×{rows:,}" for code, rows in list(codes.items())[:5])
+        more = f", {len(codes) - 5} more" if len(codes) > 5 else ""
+        console.print(f"[yellow]{column}: fallback ×{sum(codes.values()):,}[/] (unknown codes: {shown}{more})")
         console.print(f"rows and mapping lines: `lingxi quarantine show {report.table} --load {report.load_id}`")
     if report.rows_erased:
         console.print(

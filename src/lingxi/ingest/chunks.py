@@ -1,9 +1,10 @@
 """An input cut into chunks of about `chunk_rows` rows, each within one file.
 
-A CSV chunk is an Arrow table (pyarrow parses it). A Parquet chunk is, where no value needs Python, a
-range of the file's rows that DuckDB reads in place (`file_row_number` ranges prune row groups): that
-skips building Arrow strings only to hand them to DuckDB, a sixth of a Parquet load's time. A mapping
-that hashes identifiers needs the values in Python, so its Parquet chunks are Arrow tables too.
+A CSV or fixed-width chunk is an Arrow table (pyarrow parses it; fixed.py cuts the records). A Parquet
+chunk is, where no value needs Python, a range of the file's rows that DuckDB reads in place
+(`file_row_number` ranges prune row groups): that skips building Arrow strings only to hand them to
+DuckDB, a sixth of a Parquet load's time. A mapping that hashes identifiers or asks for the reader
+stage (formats.py) needs the values in Python, so its Parquet chunks are Arrow tables too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lingxi.errors import InputError
-from lingxi.ingest.readers import SourceFiles, iter_batches
+from lingxi.ingest.fixed import iter_fixed
+from lingxi.ingest.readers import Progress, SourceFiles, TextLayout, iter_csv, iter_parquet
 
 ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -57,12 +59,30 @@ def parquet_ranges(meta: pq.FileMetaData, chunk_rows: int) -> Iterator[tuple[int
         yield first, end
 
 
+def iter_batches(
+    source: SourceFiles,
+    *,
+    layout: TextLayout,
+    batch_rows: int,
+    on_bytes: Progress | None = None,
+) -> Iterator[tuple[Path, pa.RecordBatch]]:
+    """Every batch of every file of `source`, with the file it came from."""
+    for path in source.files:
+        batches: Iterator[pa.RecordBatch]
+        if source.kind == "parquet":
+            batches = iter_parquet(path, batch_rows=batch_rows, on_bytes=on_bytes)
+        else:
+            read = iter_fixed if source.kind == "fixed" else iter_csv
+            batches = read(path, layout=layout, malformed=source.malformed, trailers=source.trailers, on_bytes=on_bytes)
+        for batch in batches:
+            yield path, batch
+
+
 def iter_chunks(
     source: SourceFiles,
     *,
     chunk_rows: int,
-    encoding: str,
-    delimiter: str | None,
+    layout: TextLayout,
     in_place: bool,
     on_progress: ProgressCallback | None = None,
 ) -> Iterator[Chunk]:
@@ -85,9 +105,7 @@ def iter_chunks(
         return
     pending: list[pa.RecordBatch] = []
     pending_file: Path | None = None
-    for path, batch in iter_batches(
-        source, encoding=encoding, delimiter=delimiter, batch_rows=chunk_rows, on_bytes=on_bytes
-    ):
+    for path, batch in iter_batches(source, layout=layout, batch_rows=chunk_rows, on_bytes=on_bytes):
         if pending and (path != pending_file or sum(b.num_rows for b in pending) >= chunk_rows):
             yield Chunk(pending_file or path, pa.Table.from_batches(pending))
             pending = []

@@ -20,7 +20,6 @@ table of that lookup's keys built once per load from the published snapshot.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +32,7 @@ from lingxi.engine.sql import table as sql_table
 from lingxi.errors import InputError, SpecError
 from lingxi.ingest.checks import PROBLEM_PREFIX, quoted, read_parquet, temp_table
 from lingxi.ingest.helpers import IdNumber, pivot_parse
+from lingxi.ingest.layout import did_you_mean
 from lingxi.ingest.mapping import ColumnSource, Lookup, Mapping
 from lingxi.schema.contract import TABLES, get_table
 from lingxi.schema.types import Table
@@ -158,12 +158,6 @@ def bind(tree: exp.Expr, header: Sequence[str], qualifier: str | None = None) ->
         return quoted(name, qualifier)
 
     return tree.copy().transform(resolve)
-
-
-def did_you_mean(name: str, candidates: Sequence[str]) -> str:
-    by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"; did you mean `{by_lower[close[0]]}`?" if close else f" (it has: {', '.join(candidates)})"
 
 
 def check_mapping(table: Table, mapping: Mapping) -> list[str]:

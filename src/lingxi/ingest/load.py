@@ -44,12 +44,14 @@ from lingxi.ingest.checks import (
     temp_table,
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
+from lingxi.ingest.control import wait_for_done_flag
 from lingxi.ingest.derive import SOURCE, MappingStage, check_mapping, compile_stage
+from lingxi.ingest.formats import ReaderStage, text_layout
 from lingxi.ingest.keys import SeenKeys
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
-from lingxi.ingest.readers import SourceFiles, find_files
+from lingxi.ingest.readers import SourceFiles, TextLayout, find_files
 from lingxi.ingest.review import summarise_quarantine
 from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
@@ -69,6 +71,7 @@ class LoadOptions:
     mapping: Mapping = field(default_factory=Mapping)
     encoding: str | None = None
     delimiter: str | None = None
+    format: str | None = None  # csv, parquet or fixed; else the mapping's, else the extension's
     max_bad: float = 0.01
     as_of: date | None = None
     chunk_rows: int = 1_000_000
@@ -99,6 +102,7 @@ class LoadReport:
     rows_quarantined: int = 0
     rows_erased: int = 0  # rows of customers erased on request (or on their identifiers): dropped, counted
     reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
+    fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> unknown code -> rows
     version: int | None = None
     quarantine_path: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
@@ -140,7 +144,10 @@ def load(
     options.mapping.check(table)
     if problems := check_mapping(table, options.mapping):
         raise SpecError(f"Mapping for `{table.name}`", problems, hint="see docs/loading.md#mapping-expressions")
-    source = find_files(options.path)
+    wait_for_done_flag(options.path, options.mapping.control)
+    source = find_files(options.path, options.format or options.mapping.file.format)
+    layout = text_layout(options.mapping, encoding=options.encoding, delimiter=options.delimiter)
+    stage = ReaderStage(options.mapping, table, source, delimiter=layout.delimiter)
     # The same bytes read with another mapping or contract version are a different input.
     settings_digest = hashlib.sha256(
         f"{source.fingerprint()}|{options.mapping.model_dump_json()}|{table.name}@{table.version}".encode()
@@ -174,12 +181,16 @@ def load(
 
     folder = lake.new_folder(table.name)
     run = _Run(lake, engine, table, options, report, folder, lake.quarantine_folder(table.name, load_id))
+    run.read_with(layout, stage)
     try:
         run.prepare()
         for chunk in run.chunks(source, on_progress):
             run.check_chunk(chunk)
         run.parts.close()
         run.quarantine_malformed(source)
+        report.fallbacks = {c: dict(n.most_common()) for c, n in stage.fallbacks.items()}
+        if stage.totals is not None:
+            stage.totals.verify(source)  # a file that lost or changed rows in transit publishes nothing
         if report.rows_in == 0:
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
         if report.bad_share > options.max_bad:
@@ -278,7 +289,7 @@ class _Run:
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
         self.renames = {spec.source: name for name, spec in self.source_of.items() if spec.source is not None}
         self.derives = bool(options.mapping.derived_columns())  # then a mapping stage runs before the checks
-        self.stage: MappingStage | None = None
+        self.derived: MappingStage | None = None  # compiled against the first chunk's header
         self.plausible = Plausibility(options.as_of or business_today(), options.future_tolerance)
         self.erased = ErasureRegistry(frozenset(), frozenset(), options.hash_key)
         self.file: Path | None = None
@@ -286,8 +297,13 @@ class _Run:
         self.parquet_schemas: dict[Path, pa.Schema] = {}
         self.seen = SeenKeys(engine, table)
         self.parts = PartWriter(table, folder)
+        self.layout = TextLayout()  # how text files are read (formats.text_layout)
+        self.stage: ReaderStage | None = None  # the mapping's per-chunk transformations (formats.py)
         redacted = {n for n, spec in self.source_of.items() if spec.transform}
         self.quarantine = Quarantine(quarantine_dir, report.load_id, redacted=redacted)
+
+    def read_with(self, layout: TextLayout, stage: ReaderStage) -> None:
+        self.layout, self.stage = layout, stage
 
     def prepare(self) -> None:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
@@ -317,9 +333,10 @@ class _Run:
         return iter_chunks(
             source,
             chunk_rows=self.options.chunk_rows,
-            encoding=self.options.encoding or self.options.mapping.csv.encoding,
-            delimiter=self.options.delimiter or self.options.mapping.csv.delimiter,
-            in_place=not self.derives and not any(spec.transform for spec in self.source_of.values()),
+            layout=self.layout,
+            in_place=not self.derives
+            and not any(spec.transform for spec in self.source_of.values())
+            and not (self.stage and self.stage.needs_rows),
             on_progress=on_progress,
         )
 
@@ -359,7 +376,7 @@ class _Run:
             raw = raw.append_column("__row", numbers)
         self.file_rows += raw.num_rows
         self.report.rows_in += raw.num_rows
-        checked = self._apply_transforms(raw)
+        checked = self._apply_transforms(self.stage.apply(chunk.path, raw) if self.stage else raw)
         self.engine.register_arrow("lx_chunk", checked)
         relation, erased = self._leave_out_erased(sql_table("lx_chunk"), checked.column_names)
         self.report.rows_erased += erased
@@ -379,22 +396,22 @@ class _Run:
     def _mapped(self, source: pa.Table, path: Path) -> pa.Table:
         """The mapping stage over a raw chunk (the file's own column names): the contract's columns, derived."""
         header = [n for n in source.column_names if n != "__row"]
-        if self.stage is None:
-            self.stage = compile_stage(self.table, self.options.mapping, header)
+        if self.derived is None:
+            self.derived = compile_stage(self.table, self.options.mapping, header)
 
             def globs(dataset: str) -> list[str] | None:
                 snapshot = self.lake.snapshot(dataset)
                 return None if snapshot is None else list(snapshot.parquet_globs)
 
-            self.stage.prepare(lambda q, label: self.engine.execute(q, label=label), globs)
+            self.derived.prepare(lambda q, label: self.engine.execute(q, label=label), globs)
         self.engine.register_arrow(SOURCE, source)
         try:
-            mapped = self.engine.run(self.stage.select, label="mapping stage")
+            mapped = self.engine.run(self.derived.select, label="mapping stage")
         finally:
             self.engine.unregister(SOURCE)
         self._require_columns(mapped.column_names, path)
         if self.chunk_index == 0:
-            self.report.ignored_columns = sorted(set(header) - self.stage.used - set(self.table.column_names))
+            self.report.ignored_columns = sorted(set(header) - self.derived.used - set(self.table.column_names))
         return mapped
 
     def _in_place(self, chunk: Chunk) -> _ChunkRows:
@@ -592,7 +609,7 @@ class _Run:
         self.quarantine.reasons["row: malformed_row"] += len(source.malformed)
         self.quarantine.write(
             file=source.malformed[0].file,
-            rows=[None if m.line is None else m.line - 1 for m in source.malformed],  # as data rows: header is 0
+            rows=[m.row for m in source.malformed],  # as data rows: the first after the header is 1
             problems=[[f"row: malformed_row ({m.reason})"] for m in source.malformed],
             raw=[json.dumps({"line": m.text}, ensure_ascii=False) for m in source.malformed],
             files=[m.file for m in source.malformed],
@@ -613,7 +630,7 @@ class _Run:
             "lx_erased",
             "lx_erased_ids",
             *(ref_table_name(c) for c in self.references),
-            *(self.stage.lookup_tables() if self.stage else []),
+            *(self.derived.lookup_tables() if self.derived else []),
         ):
             self.engine.execute(drop_table(name), label="cleanup")
 

@@ -16,6 +16,9 @@ csv: {delimiter: "|", encoding: gb18030}
 
 Expressions and lookups are compiled by `lingxi.ingest.derive` against the file's header; the line of
 each column in the mapping file is kept so an error can point at it.
+
+How the file itself is laid out and delivered (headerless and fixed-width unloads, numbers, control
+totals, done flags, unknown codes) is in the `file`, `control` and `unknown` sections: see layout.py.
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from lingxi.errors import SpecError
+from lingxi.ingest.layout import (
+    ControlOptions,
+    FileOptions,
+    NumberFormat,
+    UnknownCodes,
+    layout_problems,
+    parse_delimiter,
+)
 from lingxi.schema.types import Table
 
 Transform = Literal["hash_phone", "hash_id_no", "hash"]
@@ -70,6 +81,7 @@ class ColumnSource(BaseModel):
         default=None,
         description="Normalise and hash a raw identifier with the keyed hash (the keyring's hash key).",
     )
+    number: NumberFormat | None = Field(default=None, description="How this numeric column is written.")
 
     @model_validator(mode="after")
     def _one_origin(self) -> ColumnSource:
@@ -94,6 +106,11 @@ class CsvOptions(BaseModel):
     delimiter: str | None = Field(default=None, description="Field separator; detected when unset.")
     encoding: Literal["auto", "utf-8", "gb18030"] = Field(default="auto")
 
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _delimiter(cls, value: object) -> object:
+        return parse_delimiter(value) if isinstance(value, str) else value
+
 
 class Mapping(BaseModel):
     """A bank's column mapping for one contract table."""
@@ -102,8 +119,11 @@ class Mapping(BaseModel):
 
     table: str | None = None
     columns: dict[str, str | ColumnSource] = Field(default_factory=dict)
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    values: dict[str, dict[str, str | None]] = Field(default_factory=dict)  # a code may map to null
     csv: CsvOptions = Field(default_factory=CsvOptions)
+    file: FileOptions = Field(default_factory=FileOptions)
+    control: ControlOptions | None = None
+    unknown: dict[str, UnknownCodes] = Field(default_factory=dict)
     _origin: str = PrivateAttr(default="the mapping")
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
@@ -121,7 +141,7 @@ class Mapping(BaseModel):
     @classmethod
     def _stringify(cls, value: object) -> object:
         if isinstance(value, dict):  # YAML reads 1 and true as numbers and booleans; codes are text
-            return {k: {str(s): str(t) for s, t in (v or {}).items()} for k, v in value.items()}
+            return {k: {str(s): None if t is None else str(t) for s, t in (v or {}).items()} for k, v in value.items()}
         return value
 
     def source_of(self, column: str) -> ColumnSource:
@@ -151,6 +171,9 @@ class Mapping(BaseModel):
                     problems.append(f"{self.where(name)}: `pivot` needs a `format` with a two-digit year (`%y`)")
                 elif not 1000 <= spec.pivot <= 9000:
                     problems.append(f"{self.where(name)}: `pivot` is a four-digit year, e.g. 1930, got {spec.pivot}")
+        sources = {c: src for c in self.columns if (src := self.source_of(c).source) is not None}
+        numbers = {c: s.number for c, s in self.columns.items() if isinstance(s, ColumnSource) and s.number}
+        problems += layout_problems(table, self.file, self.control, self.unknown, self.values, sources, numbers)
         if problems:
             raise SpecError(f"Mapping for `{table.name}`", problems, hint="see docs/loading.md#mapping-files")
 

@@ -11,6 +11,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 
 from lingxi.keys import HashKey
 
@@ -34,24 +35,31 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def _check_character(first17: str) -> str:
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+def _check_digit(body: str) -> str:
+    """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def normalise_id_no(raw: str) -> str | None:
-    """The 18-character resident ID number in `raw` (upper-case X), or None if its check digit fails.
+    """The 18-character resident ID number in `raw` (upper-case X), or None if it is not one.
 
-    The check digit follows GB 11643 (ISO 7064 MOD 11-2). A legacy 15-digit number (issued before 1999:
-    a six-digit birth date in the 1900s, no check character) becomes the 18-digit number of the same
-    person, so both forms of one card hash alike.
+    An 18-character number must carry a valid GB 11643 (ISO 7064 MOD 11-2) check character; a lower-case
+    `x` is the same as `X`. A 15-digit first-generation number (GB 11643-1989: a two-digit birth year in
+    the 1900s and no check digit) is converted as the issuing offices do: `19` is put before the year
+    and the check digit computed, so both cards of one person hash the same. Having no check digit, a
+    15-digit number is accepted only when its birth date is a real date.
     """
     text = unicodedata.normalize("NFKC", raw).strip().upper()
     if re.fullmatch(r"[0-9]{15}", text):
-        first17 = text[:6] + "19" + text[6:]
-        return first17 + _check_character(first17)
+        try:
+            date(1900 + int(text[6:8]), int(text[8:10]), int(text[10:12]))
+        except ValueError:
+            return None
+        body = text[:6] + "19" + text[6:]
+        return body + _check_digit(body)
     if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
         return None
-    return text if _check_character(text[:17]) == text[17] else None
+    return text if _check_digit(text[:17]) == text[17] else None
 
 
 def keyed_hash(value: str, key: HashKey) -> str:

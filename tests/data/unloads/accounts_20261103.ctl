@@ -1,0 +1,2 @@
+FILE=accounts_20261103.dat
+RECORDS=5
