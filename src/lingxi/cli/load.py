@@ -17,12 +17,19 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 
-from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, settings
+from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, operator, settings
 from lingxi.errors import DataQualityError
 from lingxi.ingest.checks import REASONS
 from lingxi.ingest.load import LoadOptions, LoadReport, load, loader_engine
 from lingxi.ingest.mapping import Mapping, read_mapping
+from lingxi.ingest.replace import Period
 from lingxi.schema import TABLES
+
+#: How to correct data already loaded, for the messages of a refused or unchanged re-load.
+CORRECTING = (
+    "reload a corrected day or month of an append table with `lingxi load TABLE FILE --replace 2026-11-03` "
+    "(or `--replace 2026-11`), or undo a load with `lingxi rollback TABLE` (see docs/loading.md#corrections)"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +54,14 @@ def load_command(
     check_references: Annotated[
         bool, typer.Option("--check-references/--no-check-references", help="Check keys point at loaded rows.")
     ] = True,
+    replace: Annotated[
+        str | None,
+        typer.Option(
+            "--replace",
+            metavar="PERIOD",
+            help="Replace this day (2026-11-03) or month (2026-11) of an append table by the file's rows.",
+        ),
+    ] = None,
 ) -> None:
     """Load a bank extract into the lake: good rows are published, bad rows quarantined with reasons."""
     s = settings()
@@ -63,6 +78,8 @@ def load_command(
         chunk_rows=s.load_chunk_rows,
         check_references=check_references,
         hash_key=keyring().hash,
+        replace=Period.parse(replace) if replace else None,
+        actor=operator(),
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")
@@ -91,11 +108,14 @@ def load_command(
             engine.close()
     print_report(report)
     if not report.ok:
+        hint = f"read the quarantine in {report.quarantine_path}, fix the extract and load it again "
+        hint += "(or raise --max-bad if this share is acceptable)"
+        if any(reason.endswith("key_already_loaded") for reason in report.reasons):
+            hint = f"these rows are already loaded: {CORRECTING}; otherwise {hint}"
         raise DataQualityError(
             f"{report.bad_share:.1%} of the rows of `{path}` were quarantined, "
             f"more than --max-bad {report.max_bad:.1%}; nothing was published",
-            hint=f"read the quarantine in {report.quarantine_path}, fix the extract and load it again "
-            "(or raise --max-bad if this share is acceptable)",
+            hint=hint,
         )
 
 
@@ -105,6 +125,7 @@ def print_report(report: LoadReport) -> None:
             f"[green]unchanged[/] `{report.table}`: this input was already loaded (load {report.previous_load}); "
             f"snapshot version {report.version} stays as it is"
         )
+        console.print(f"  to correct loaded data: {CORRECTING}")
         return
     summary = RichTable(title=f"load {report.load_id}: {report.table} ← {report.source}", title_justify="left")
     summary.add_column("rows")

@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -52,7 +52,7 @@ from lingxi.privacy.tables import (
     subject_refs,
 )
 from lingxi.schema.contract import TABLES
-from lingxi.store.lake import QUARANTINE, Lake, Snapshot
+from lingxi.store.lake import QUARANTINE, Lake, Snapshot, link_or_copy
 from lingxi.store.tables import DatasetVersion
 
 EXPORT_FORMAT = "lingxi.dsr.export/1"
@@ -295,6 +295,7 @@ def rewrite_dataset(
     *,
     expected_version: int | None = None,
     note: str | None = None,
+    carries: Sequence[str] = (),
 ) -> tuple[int | None, int]:
     """Publish a new version of `snap` with `edit` applied to each file; returns (version or None, files changed).
 
@@ -315,7 +316,7 @@ def rewrite_dataset(
                 target = folder / path.parent.relative_to(snap.paths[i]) / f"p{i:04d}-{path.name}"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if new is None:
-                    _link(path, target)
+                    link_or_copy(path, target)
                     rows += pq.read_metadata(target).num_rows
                 elif new.num_rows:
                     pq.write_table(new, target, compression="zstd")
@@ -328,6 +329,7 @@ def rewrite_dataset(
                 contract_version=snap.contract_version,
                 as_of=snap.as_of,
                 note=note,
+                carries=carries,
                 expected_version=snap.version if expected_version is None else expected_version,
             )
         except BaseException:  # a load published meanwhile (StoreError), or the write failed: nothing is visible
@@ -369,13 +371,6 @@ def _scrub_superseded(lake: Lake, dataset: str, current: Snapshot, without: File
                     count = sum(pq.read_metadata(f).num_rows for p in parts for f in (lake.root / p).rglob("*.parquet"))
                     conn.execute(update(DatasetVersion).where(DatasetVersion.id == row_id).values(row_count=count))
     return folders, files
-
-
-def _link(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or no hard links: copy
-        shutil.copy2(source, target)
 
 
 def _rows_of(table: pa.Table, who: Subject, key: str) -> pa.ChunkedArray | pa.Array:

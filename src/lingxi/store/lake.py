@@ -9,6 +9,7 @@ hold the previous version's folders plus the new one, so a daily file costs only
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import shutil
@@ -36,6 +37,14 @@ QUARANTINE = "_quarantine"
 def utcnow() -> datetime:
     """Naive UTC timestamp: every `*_at` column of the operational store is UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Share an immutable lake file with a new folder: a hard link, or a copy where links are not possible."""
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links
+        shutil.copy2(source, target)
 
 
 @dataclass(frozen=True)
