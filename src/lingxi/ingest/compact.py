@@ -29,10 +29,10 @@ from sqlglot import exp
 from lingxi.auth import audit
 from lingxi.auth.audit import Who
 from lingxi.capability import StageContext
-from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.engine.sql import asc
 from lingxi.errors import InputError, StoreError
 from lingxi.ingest.checks import quoted, read_parquet
+from lingxi.ingest.load import LoaderEngine
 from lingxi.ingest.parts import ROW_GROUP_ROWS, conform, lake_file_writer
 from lingxi.ingest.replace import period_column
 from lingxi.keys import HashKey
@@ -75,7 +75,7 @@ def compactable() -> list[str]:
 
 def compact(
     lake: Lake,
-    engine: DuckDBEngine,
+    engine: LoaderEngine,
     dataset: str,
     *,
     hash_key: HashKey,
@@ -115,7 +115,7 @@ def compact(
                         report.rows += pq.read_metadata(path).num_rows
                     report.files_out += len(files)
                     continue
-                written, left_out = _merge(engine, table, files, target / "part-00000.parquet", erased)
+                written, left_out = merge_files(engine, table, files, target / "part-00000.parquet", erased)
                 report.rows += written
                 report.rows_erased += left_out
                 report.partitions_merged += 1
@@ -146,8 +146,8 @@ def compact(
     return report
 
 
-def _merge(
-    engine: DuckDBEngine, table: Table, files: list[Path], target: Path, erased: ErasureRegistry
+def merge_files(
+    engine: LoaderEngine, table: Table, files: list[Path], target: Path, erased: ErasureRegistry
 ) -> tuple[int, int]:
     """Write `files` as one file at `target`, sorted; returns (rows written, erased rows left out).
 
@@ -190,7 +190,7 @@ def _merge(
 
 
 def compact_lake(
-    lake: Lake, engine: DuckDBEngine, *, hash_key: HashKey, min_files: int, datasets: list[str] | None = None
+    lake: Lake, engine: LoaderEngine, *, hash_key: HashKey, min_files: int, datasets: list[str] | None = None
 ) -> list[CompactionReport]:
     """Compact every published append dataset (or those named); datasets with nothing to merge are reported too."""
     names = datasets if datasets is not None else [n for n in compactable() if lake.snapshot(n) is not None]
@@ -215,7 +215,7 @@ def prune_lake(lake: Lake, *, keep_days: float, actor: Who) -> PruneReport:
 
 def compact_stage(ctx: StageContext) -> str:
     """The pipeline stage: compact append datasets whose partitions reached the threshold, then prune."""
-    if not isinstance(ctx.loader, DuckDBEngine):
+    if not isinstance(ctx.loader, LoaderEngine):
         raise InputError("compaction runs on DuckDB", hint="build the context with lingxi.ingest.load.loader_engine")
     done = [
         r

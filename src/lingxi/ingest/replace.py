@@ -30,7 +30,7 @@ from sqlglot import exp
 from lingxi import registry
 from lingxi.auth import audit
 from lingxi.auth.audit import Who
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine import Engine
 from lingxi.engine.sql import col, lit
 from lingxi.engine.sql import table as sql_table
 from lingxi.errors import InputError
@@ -184,7 +184,7 @@ class Replacement:
             return pa.scalar(datetime(day.year, day.month, day.day), arrow_type)
         return pa.scalar(day, arrow_type)
 
-    def count_outside(self, engine: DuckDBEngine, typed: str = "lx_typed") -> None:
+    def count_outside(self, engine: Engine, typed: str = "lx_typed") -> None:
         """Count the rows of the checked chunk in `typed` whose period column falls outside the period."""
         value = col(self.column)
         kind = exp.DataType.Type.TIMESTAMP if self.table.column(self.column).type == "timestamp" else None
