@@ -61,7 +61,7 @@ def test_the_360_shows_a_corrected_day_of_holdings_and_the_rollback_of_it(
     lake = Lake(settings.lake_dir, store)
     customer = own_bank.cust_a
     before = holdings_of(own_app, customer)
-    day = before["aum_as_of"]
+    day = before["profile"]["aum_as_of"]
     assert before["holdings"] and day
     # the bank's holdings of that day, with the customer's balances corrected (the day's file was wrong)
     extract = pq.read_table(settings.data_dir.parent / "extracts" / "holdings")
@@ -77,15 +77,16 @@ def test_the_360_shows_a_corrected_day_of_holdings_and_the_rollback_of_it(
         assert TIER_DATASET in lake.stale()
         after = holdings_of(own_app, customer)
         assert {h["balance"] for h in after["holdings"]} == {1234.0}
-        assert after["aum"] == before["aum"]  # the tier snapshot is stale: the pipeline has not run yet
+        assert after["profile"]["aum"] == before["profile"]["aum"]  # the tier snapshot is stale: the pipeline has not run yet
         run_pipeline(StageContext(lake=lake, engine=engine, loader=engine), only=["tiers"])
         assert lake.stale() == {}
         renewed = holdings_of(own_app, customer)
-        assert renewed["aum"] != before["aum"] and renewed["aum"] <= 1234.0 * len(after["holdings"])
+        assert renewed["profile"]["aum"] != before["profile"]["aum"]
+        assert renewed["profile"]["aum"] <= 1234.0 * len(after["holdings"])
         # undo: the holdings as first loaded, in the 360 too once the tiers are computed again
         rollback(lake, "holdings", actor=Who("cli:ops"), hash_key="")
         assert TIER_DATASET in lake.stale()
         run_pipeline(StageContext(lake=lake, engine=engine, loader=engine), only=["tiers"])
         back = holdings_of(own_app, customer)
-    assert back["holdings"] == before["holdings"] and back["aum"] == before["aum"]
+    assert back["holdings"] == before["holdings"] and back["profile"] == before["profile"]
     store.dispose()

@@ -127,7 +127,11 @@ class Replacement:
                 kept_any = kept_any or kept > 0
             if kept_any:
                 self.carries.append(self.lake.relative(part))
-        return [str(self.base / "**" / "*.parquet")] if self.base_rows else []
+        if not self.base_rows:  # every published row was in the period: the file's rows are all there will be
+            shutil.rmtree(self.base)
+            self.base = None
+            return []
+        return [str(self.base / "**" / "*.parquet")]
 
     def _copy_without_period(self, source: Path, target: Path) -> tuple[int, int]:
         """Copy `source` to `target` without the period's rows; returns (rows kept, rows removed)."""
