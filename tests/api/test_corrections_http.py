@@ -77,7 +77,8 @@ def test_the_360_shows_a_corrected_day_of_holdings_and_the_rollback_of_it(
         assert TIER_DATASET in lake.stale()
         after = holdings_of(own_app, customer)
         assert {h["balance"] for h in after["holdings"]} == {1234.0}
-        assert after["profile"]["aum"] == before["profile"]["aum"]  # the tier snapshot is stale: the pipeline has not run yet
+        # the tier snapshot is stale: the pipeline has not run yet
+        assert after["profile"]["aum"] == before["profile"]["aum"]
         run_pipeline(StageContext(lake=lake, engine=engine, loader=engine), only=["tiers"])
         assert lake.stale() == {}
         renewed = holdings_of(own_app, customer)

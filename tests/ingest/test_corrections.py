@@ -91,15 +91,22 @@ def test_rollback_refuses_versions_that_are_not_earlier_or_no_longer_kept(loader
     assert snap is not None and all(p.is_dir() for p in snap.paths)  # the current version is never pruned
 
 
-def test_an_erased_customer_does_not_come_back_with_a_rollback(loader: Loader, tmp_path: Path) -> None:
-    ids = loader.base()
-    days = days_of_transactions(ids)
+def two_days_then_an_erasure(
+    loader: Loader, tmp_path: Path, *, scrub: bool
+) -> tuple[dict[int, list[dict[str, Any]]], str]:
+    """Two daily transaction loads (versions 1 and 2), then the erasure of a customer of day 1."""
+    days = days_of_transactions(loader.base())
     for day in (1, 2):
         loader("transactions", factories.write_csv(tmp_path / f"d{day}.csv", days[day]))
-    gone = days[1][0]["customer_id"]
+    gone = str(days[1][0]["customer_id"])
+    dsr.erase_customer(loader.lake, loader.engine, gone, actor=Who("dpo"), hash_key=KEY, scrub_superseded=scrub)
+    return days, gone
+
+
+def test_an_erased_customer_does_not_come_back_with_a_rollback(loader: Loader, tmp_path: Path) -> None:
+    days, gone = two_days_then_an_erasure(loader, tmp_path, scrub=True)
     theirs = {r["txn_id"] for r in days[1] + days[2] if r["customer_id"] == gone}
     assert theirs
-    dsr.erase_customer(loader.lake, loader.engine, gone, actor=Who("dpo"), hash_key=KEY)
     # the erasure reached the earlier versions too: they stay available for rollback, without the customer
     first = loader.lake.version("transactions", 1)
     assert first is not None and all(p.is_dir() for p in first.paths)
@@ -107,17 +114,12 @@ def test_an_erased_customer_does_not_come_back_with_a_rollback(loader: Loader, t
     rows = lake_rows(loader, "transactions")
     assert gone not in {r["customer_id"] for r in rows}
     assert {r["txn_id"] for r in rows} == {r["txn_id"] for r in days[1]} - theirs
-    assert report.row_count == len(rows)
+    assert report.row_count == len(rows) and report.rows_erased == 0  # nothing left to re-apply
 
 
 def test_a_rollback_re_applies_erasures_to_files_an_erasure_did_not_reach(loader: Loader, tmp_path: Path) -> None:
     """The registry is consulted as the version is published again (a second line of defence)."""
-    ids = loader.base()
-    days = days_of_transactions(ids)
-    for day in (1, 2):
-        loader("transactions", factories.write_csv(tmp_path / f"d{day}.csv", days[day]))
-    gone = days[1][0]["customer_id"]
-    dsr.erase_customer(loader.lake, loader.engine, gone, actor=Who("dpo"), hash_key=KEY, scrub_superseded=False)
+    days, gone = two_days_then_an_erasure(loader, tmp_path, scrub=False)
     report = rollback(loader.lake, "transactions", to=1, actor=OPERATOR, hash_key=KEY)
     assert report.rows_erased == sum(r["customer_id"] == gone for r in days[1]) > 0
     assert gone not in {r["customer_id"] for r in lake_rows(loader, "transactions")}

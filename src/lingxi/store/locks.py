@@ -10,7 +10,7 @@ The lock is an advisory `flock`: the kernel drops it when its process ends, so a
 leaves the dataset locked. It is re-entrant within a thread (a rollback re-applies corrections under the
 lock it holds). Another process, or another thread, waits up to `wait` seconds, then gets a StoreError
 that names who holds the lock and since when. It covers processes on one machine (the lake's file
-system); several machines writing one lake need a lock service instead (docs/operations/lake.md).
+system); several machines writing one lake need a lock service instead (docs/loading.md#one-writer-per-dataset).
 """
 
 from __future__ import annotations
