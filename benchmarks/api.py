@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from lingxi.api.app import create_app
-from lingxi.auth import Argon2Params, AuthPolicy, service
+from lingxi.auth import Argon2Params, AuthPolicy, audit, service
 from lingxi.config import Settings
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.keys import create_file
@@ -52,6 +52,7 @@ def build(out: Path, customers: int, days: int) -> Settings:
         key = settings.keyring().hash_key
         generate(root / "extracts", SimConfig(customers=customers, days=days, seed=7, hash_key=key))
         store = connect(settings.resolved_database_url)
+        audit.bind_keys(store, settings.keyring().audit)  # the app's keys: its audit chain goes on from here
         migrate(store)
         with DuckDBEngine(memory_limit="2GB") as engine:
             run_pipeline(

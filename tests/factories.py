@@ -78,3 +78,12 @@ def write_parquet(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def contract_columns(table: str) -> list[str]:
     return get_table(table).column_names
+
+
+def id_number(birth: date, serial: int = 1, male: bool = True, region: str = "110105", *, check: bool = True) -> str:
+    """An 18-digit resident ID number (GB 11643) for `birth`; `check=False` gives it a wrong check character."""
+    body = f"{region}{birth:%Y%m%d}{serial % 100:02d}{(2 * (serial % 5) + (1 if male else 0)) % 10}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    right = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    wrong = "10X98765432"[(sum(int(d) * w for d, w in zip(body, weights, strict=True)) + 1) % 11]
+    return body + (right if check else wrong)

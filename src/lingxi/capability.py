@@ -57,6 +57,7 @@ class StageContext:
     max_bad: float = 0.01
     hash_key: HashKey = ""
     chunk_rows: int = 1_000_000
+    future_tolerance_hours: float = 24.0  # see Settings.load_future_tolerance_hours
     loads: list[Any] = field(default_factory=list)  # the load stage's reports (lingxi.ingest.load.LoadReport)
     compact_min_files: int = 8  # compaction merges a partition once it has this many files
     version_retention_days: float = 30.0  # earlier lake versions kept for rollback (lingxi.store.retention)

@@ -80,6 +80,14 @@ class Settings(BaseSettings):
             "holds this many files (one per daily load); `lingxi lake compact` merges from 2."
         ),
     )
+    load_future_tolerance_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description=(
+            "How far after the end of a load's as-of date a timestamp may lie before it is quarantined as "
+            "`after_as_of` (clock skew, late business days); dates may not lie after the as-of date at all."
+        ),
+    )
     keyring_file: Path | None = Field(
         default=None,
         description=(
@@ -97,6 +105,22 @@ class Settings(BaseSettings):
     audit_key: str | None = Field(
         default=None,
         description="The active key of the audit chain's HMAC and checkpoints, given directly, not from the keyring.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description=(
+            "Where signed checkpoints of the audit chain's head are appended (JSON lines, file mode 600), outside "
+            "the database, so `lingxi audit verify` finds a log that was cut short or recomputed; a SIEM can tail "
+            "it. Unset: <data_dir>/audit-checkpoints.jsonl."
+        ),
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "How often the server checkpoints the audit chain's head while it moves (and once when it stops). "
+            "Entries written since the last checkpoint could be cut off without `lingxi audit verify` noticing."
+        ),
     )
     environment: Literal["development", "production", "test"] = Field(
         default="development",
@@ -171,6 +195,10 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.keyring_file or self.data_dir / "keyring.json"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
 
     def keyring(self) -> Keyring:
         """The keys this installation runs with (`lingxi.keys.resolve`); a ConfigError says how to get them."""

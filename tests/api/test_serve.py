@@ -24,14 +24,16 @@ def test_serve_answers_health_and_the_sign_in_page_and_guards_data(tmp_path: Pat
     server = subprocess.Popen([lingxi, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # a busy 2-core machine imports and migrates slowly
+        while True:
             try:
                 health = urllib.request.urlopen(f"{base}/api/v1/health", timeout=1).read()
                 break
             except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    stderr = server.stderr.read().decode() if server.poll() is not None and server.stderr else ""
+                    raise AssertionError(f"server did not start: {stderr[-2000:]}") from None
                 time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
         assert b'"ok":true' in health
         page = urllib.request.urlopen(urllib.request.Request(base + "/", headers={"Accept": "text/html"}), timeout=5)
         assert page.url.endswith("/login")  # a browser without a session is sent to sign in

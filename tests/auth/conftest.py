@@ -8,11 +8,13 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from lingxi.auth import Argon2Params, AuthPolicy
+from lingxi.auth import Argon2Params, AuthPolicy, audit
+from lingxi.auth.audit import Action, AuditQuery, Entry, Who
 
 #: The production policy with argon2 made cheap (1 pass, 8 KiB): the tests check behaviour, not cost.
 FAST = AuthPolicy(hashing=Argon2Params(time_cost=1, memory_cost_kib=8, parallelism=1))
 PASSWORD = "correct horse battery"
+RM = Who("rm.a", "branch_rm", "BR-A")
 
 
 class Clock:
@@ -34,14 +36,45 @@ def clock() -> Clock:
     return Clock()
 
 
-def tamper(store: sqlalchemy.Engine, sql: str) -> None:
-    """Run `sql` against lx_audit as a DBA would: around the append-only triggers."""
+def tamper(store: sqlalchemy.Engine, *statements: str) -> None:
+    """Run `statements` against lx_audit as a DBA would: around the append-only triggers (on SQLite, dropped)."""
     with store.begin() as conn:
         if store.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE lx_audit DISABLE TRIGGER lx_audit_append_only"))
-            conn.execute(text(sql))
+            for sql in statements:
+                conn.execute(text(sql))
             conn.execute(text("ALTER TABLE lx_audit ENABLE TRIGGER lx_audit_append_only"))
         else:
-            conn.execute(text("DROP TRIGGER lx_audit_no_update"))
-            conn.execute(text("DROP TRIGGER lx_audit_no_delete"))
-            conn.execute(text(sql))
+            conn.execute(text("DROP TRIGGER IF EXISTS lx_audit_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS lx_audit_no_delete"))
+            for sql in statements:
+                conn.execute(text(sql))
+
+
+def fill(store: sqlalchemy.Engine, n: int, clock: Clock) -> None:
+    """`n` customer reads by a branch RM, a second apart."""
+    for i in range(n):
+        audit.record(
+            store,
+            Action.CUSTOMER_READ,
+            RM,
+            target=f"C{i:04d}",
+            fields=["name", "mobile"],
+            reason="CUSTOMER_CONTACT",
+            now=clock.advance(seconds=1),
+        )
+
+
+def entries(store: sqlalchemy.Engine) -> list[Entry]:
+    """Every entry, oldest first."""
+    return list(reversed(audit.search(store, AuditQuery(limit=1000))))
+
+
+def rewind(store: sqlalchemy.Engine, seq: int) -> None:
+    """Cut every entry after `seq` and point `lx_audit_head` at entry `seq` (that table has no trigger)."""
+    last = entries(store)[seq - 1].entry_hash
+    tamper(
+        store,
+        f"DELETE FROM lx_audit WHERE seq > {seq}",
+        f"UPDATE lx_audit_head SET seq = {seq}, last_hash = '{last}' WHERE id = 1",
+    )

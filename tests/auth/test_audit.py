@@ -13,23 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from lingxi.auth import PermissionDenied, Principal, Role, audit, permissions_of
 from lingxi.auth.audit import Action, AuditQuery, Who, encode_text
+from lingxi.keys import DEV_AUDIT_KEY
 
-from .conftest import Clock, tamper
-
-RM = Who("rm.a", "branch_rm", "BR-A")
-
-
-def fill(store: sqlalchemy.Engine, n: int, clock: Clock) -> None:
-    for i in range(n):
-        audit.record(
-            store,
-            Action.CUSTOMER_READ,
-            RM,
-            target=f"C{i:04d}",
-            fields=["name", "mobile"],
-            reason="CUSTOMER_CONTACT",
-            now=clock.advance(seconds=1),
-        )
+from .conftest import RM, Clock, fill, tamper
 
 
 def test_entries_chain_and_verify(store: sqlalchemy.Engine, clock: Clock) -> None:
@@ -85,7 +71,7 @@ def test_rehashing_an_edited_entry_still_breaks_the_next_link(store: sqlalchemy.
     fill(store, 4, clock)
     [entry] = [e for e in audit.search(store, AuditQuery()) if e.seq == 2]
     forged = audit.Entry(**{**vars(entry), "target": "C9999"})
-    new_hash = audit.chain_hash(forged.prev_hash, forged.canonical())
+    new_hash = audit.chain_hash(forged.prev_hash, forged.canonical(), DEV_AUDIT_KEY)  # even holding the key
     tamper(store, f"UPDATE lx_audit SET target = 'C9999', entry_hash = '{new_hash}' WHERE seq = 2")
     report = audit.verify(store)
     assert report.broken_seq == 3 and "does not follow" in (report.problem or "")
@@ -112,6 +98,7 @@ def test_injected_newlines_and_json_are_encoded(store: sqlalchemy.Engine, clock:
         "reason",
         "result",
         "detail",
+        "key_id",
     }
     assert encode_text("a\\nb", 10) == "a\\\\nb"  # an escaped-looking text stays distinguishable from a newline
     assert audit.verify(store).ok

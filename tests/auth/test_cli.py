@@ -11,20 +11,21 @@ import sqlalchemy
 import typer
 from typer.testing import CliRunner
 
-from lingxi.auth import AuthenticationFailed, SessionExpired, service
+from lingxi.auth import AuthenticationFailed, SessionExpired, audit, service
 from lingxi.cli import audit as audit_cmd
 from lingxi.cli import user as user_cmd
 from lingxi.cli.context import STATE
+from lingxi.keys import key_id
 from lingxi.store import connect, migrate
 
-from .conftest import tamper
+from .conftest import rewind, tamper
 
 app = typer.Typer()
 
 
 @app.callback()
 def _main() -> None:
-    STATE.settings, STATE.data_dir, STATE.debug = None, None, False
+    STATE.settings, STATE.data_dir, STATE.debug, STATE.keyring = None, None, False, None
 
 
 user_cmd.register(app)
@@ -116,6 +117,58 @@ def test_audit_verify_and_tail(store: sqlalchemy.Engine) -> None:
     code, out = run("audit", "verify")
     assert code == 1 and "entry 1 was changed" in out and "first bad entry: 1" in out
     assert "unexpected" not in out and len(out.strip().splitlines()) == 1  # one clear line, not a bug report
+
+
+def add_users(*names: str) -> None:
+    for name in names:
+        code, out = run("user", "add", name, "--role", "analyst", "--password-stdin", input="a long passphrase\n")
+        assert code == 0, out
+
+
+def test_audit_checkpoints_from_the_cli(store: sqlalchemy.Engine, tmp_path: Path) -> None:
+    add_users("alice", "bob", "carol")  # each command that audits leaves a checkpoint of the head
+    code, out = run("audit", "verify")
+    assert code == 0 and "intact 3 audit entries" in out and "3 checkpoints checked, the newest saw entry 3" in out
+    code, out = run("audit", "checkpoint")
+    assert code == 0 and "nothing to checkpoint" in out
+    code, out = run("audit", "checkpoints")
+    assert code == 0 and [json.loads(line)["seq"] for line in out.splitlines()] == [1, 2, 3]
+    assert (tmp_path / "data" / "audit-checkpoints.jsonl").exists()  # the default: beside the store
+
+
+def test_audit_verify_fails_in_one_line_on_a_rewound_log(store: sqlalchemy.Engine) -> None:
+    add_users("alice", "bob", "carol")
+    rewind(store, 1)  # cut entries 2 and 3 and rewind lx_audit_head: the old verify said "intact 1 audit entries"
+    code, out = run("audit", "verify")
+    assert code == 1 and len(out.strip().splitlines()) == 1 and out.startswith("error: audit log broken: ")
+    assert "the log ends at entry 1 but a checkpoint at" in out and "saw entry 3: the end was cut off" in out
+    assert "first bad entry: 2; 1 entries before it are intact" in out
+
+
+def test_audit_verify_fails_in_one_line_on_a_forged_checkpoint(
+    store: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    file = tmp_path / "elsewhere" / "cp.jsonl"
+    monkeypatch.setenv("LINGXI_AUDIT_CHECKPOINT_FILE", str(file))
+    add_users("alice")
+    line = json.loads(file.read_text())
+    file.write_text(json.dumps({**line, "seq": 7}) + "\n")
+    code, out = run("audit", "verify")
+    assert code == 1 and len(out.strip().splitlines()) == 1 and out.startswith("error: audit log broken: ")
+    assert f"checkpoint on line 1 of {file} has a bad signature (it was forged or edited)" in out
+
+
+def test_audit_cli_signs_with_the_keyring_of_the_data_directory(
+    store: sqlalchemy.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINGXI_AUDIT_KEY", "an audit key from the key manager")
+    add_users("alice")
+    [entry] = audit.search(store, audit.AuditQuery())
+    assert entry.key_id == key_id("an audit key from the key manager")
+    assert run("audit", "verify")[0] == 0
+    monkeypatch.delenv("LINGXI_AUDIT_KEY")  # a keyring without that key: one line naming it
+    code, out = run("audit", "verify")
+    assert code == 1 and f"signed with audit key `{entry.key_id}`, which is not in the keyring" in out
 
 
 def test_user_unlock(store: sqlalchemy.Engine) -> None:

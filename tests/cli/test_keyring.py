@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from lingxi.auth import audit
 from lingxi.auth.roles import Role, permissions_of
 from lingxi.auth.scope import Principal
 from lingxi.auth.tables import AuditEntry
@@ -81,6 +82,7 @@ def phone_customer(data: Path, settings: Settings) -> tuple[str, str]:
 
 def found_by_phone(settings: Settings, phone: str) -> list[str]:
     store = connect(settings.resolved_database_url)
+    audit.bind_keys(store, settings.keyring().audit)  # the search is audited, signed with the data dir's key
     reader = LakeReader(Lake(settings.lake_dir, store), memory_limit="256MB", threads=1)
     try:
         found = search(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lingxi.engine.duckdb import DuckDBEngine
-from lingxi.ingest.checks import SEEN_TABLE, CheckPlan, build_check_plan
+from lingxi.ingest.checks import SEEN_TABLE, CheckPlan, Plausibility, build_check_plan
 from lingxi.ingest.keys import SeenKeys, repeated_hashes
 from lingxi.ingest.mapping import Mapping
 from lingxi.schema import get_table
@@ -27,7 +28,8 @@ def test_repeated_hashes_are_the_values_that_occur_more_than_once(values: list[i
 
 
 def _plan() -> CheckPlan:
-    return build_check_plan(TRANSACTIONS, Mapping(), {"txn_id": pa.string()}, references=[])
+    plausible = Plausibility(date(2026, 12, 1))
+    return build_check_plan(TRANSACTIONS, Mapping(), {"txn_id": pa.string()}, references=[], plausible=plausible)
 
 
 def _check(engine: DuckDBEngine, seen: SeenKeys, first_row: int, keys: list[str]) -> dict[int, str]:

@@ -1,11 +1,12 @@
 """The FastAPI application: the JSON API under /api/v1 (its OpenAPI document is the contract) and the console.
 
-`create_app` wires the operational store, the lake reader (one DuckDB engine for the app, a cursor per
-thread), the error shape, security headers and the routes. Routes and pages are found, not listed: every
-module of `lingxi.api.routes` and of `lingxi.web` that defines a `router`, and a plug-in capability's own
-`api` and `web` modules (lingxi.registry.face_modules). Every route declares who may call it with
-`lingxi.api.deps.requires` or `public`; tests/api/test_matrix.py fails when a route is added without
-being in the authorisation matrix.
+`create_app` wires the operational store (its audit entries signed with the keyring's audit key, and the
+chain's head checkpointed outside the database while the app runs), the lake reader (one DuckDB engine
+for the app, a cursor per thread), the error shape, security headers and the routes. Routes and pages
+are found, not listed: every module of `lingxi.api.routes` and of `lingxi.web` that defines a `router`,
+and a plug-in capability's own `api` and `web` modules (lingxi.registry.face_modules). Every route
+declares who may call it with `lingxi.api.deps.requires` or `public`; tests/api/test_matrix.py fails
+when a route is added without being in the authorisation matrix.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from lingxi.api import errors
 from lingxi.api.limits import BodyLimit
 from lingxi.api.schemas import ErrorPublic
 from lingxi.api.state import AppState
+from lingxi.auth import audit
+from lingxi.auth.checkpoints import Checkpointer
 from lingxi.auth.passwords import DEFAULT_POLICY, AuthPolicy
 from lingxi.config import Settings
 from lingxi.customers import LakeReader
@@ -46,11 +49,17 @@ def create_app(
     lake = Lake(settings.lake_dir, store)
     reader = LakeReader(lake, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads)
     state = AppState.of(settings, store, lake, reader, policy, secure_cookies)
+    audit.bind_keys(store, state.keyring.audit)  # every audit entry of the app is signed with the audit key
+    checkpointer = Checkpointer(
+        store, settings.audit_checkpoint_path, state.keyring.audit, settings.audit_checkpoint_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(state.reader.refresh, force=True)  # serving copies before the first request
+        checkpointer.start()  # the audit head, outside the database, while it moves
         yield
+        await run_in_threadpool(checkpointer.stop)  # and once more at shutdown
         state.reader.close()
         store.dispose()
 

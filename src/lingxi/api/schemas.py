@@ -239,6 +239,7 @@ class AuditEntryPublic(Model):
     result: str
     detail: str | None
     entry_hash: str
+    key_id: str | None = None  # the audit key of the entry's HMAC (its public id); None: written before audit keys
 
 
 class AuditPage(Model):

@@ -1,10 +1,13 @@
-"""The audit log: append-only, hash-chained, with values encoded so they cannot forge entries.
+"""The audit log: append-only, hash-chained with a key, with values encoded so they cannot forge entries.
 
-Each entry stores `entry_hash = sha256(prev_hash + canonical_json(entry))`, with the first entry chained
-to 64 zeros. One row in `lx_audit_head` holds the last sequence number and hash. An append first
-UPDATEs that row, which takes its row lock on PostgreSQL and the write lock on SQLite before anything is
-read, so concurrent appends (threads or processes) queue up and the chain never forks. `verify` walks
-the chain and names the first entry that was changed, removed, or cut off the end.
+Each entry stores `entry_hash = HMAC-SHA256(audit key, prev_hash + canonical_json(entry))` and the id of
+that key (which the canonical JSON includes, so it cannot be swapped), with the first entry chained to 64
+zeros; lingxi.auth.chain says where the key comes from. One row in `lx_audit_head` holds the last
+sequence number and hash. An append first UPDATEs that row, which takes its row lock on PostgreSQL and
+the write lock on SQLite before anything is read, so concurrent appends (threads or processes) queue up
+and the chain never forks. `verify` walks the chain and names the first entry that was changed, removed,
+or cut off the end, and checks the signed checkpoints kept outside the database (lingxi.auth.checkpoints)
+so a chain that was recomputed, or cut and rewound, is found too.
 
 What is recorded (COMPLIANCE.md R25, ASVS 7.1–7.3): actor, role, branch, action, target (a customer id,
 a username...), the names of the fields touched, purpose or reason, result and time (UTC) — never the
@@ -15,24 +18,30 @@ or a JSON fragment in a value stays inside that value.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from lingxi import registry
+from lingxi.auth import checkpoints
+from lingxi.auth.chain import GENESIS_HASH as GENESIS_HASH  # re-exported: the audit API in one place
+from lingxi.auth.chain import bind_keys as bind_keys
+from lingxi.auth.chain import canonical_json as canonical_json
+from lingxi.auth.chain import chain_hash as chain_hash
+from lingxi.auth.chain import keys_for, same
+from lingxi.auth.checkpoints import Checkpoint
 from lingxi.auth.roles import Permission
 from lingxi.auth.scope import Principal
 from lingxi.auth.tables import AuditEntry, AuditHead
+from lingxi.keys import Keys
 from lingxi.redaction import redact_identifiers
-
-GENESIS_HASH = "0" * 64
 
 
 class Action(StrEnum):
@@ -99,6 +108,7 @@ class Entry:
     detail: str | None
     prev_hash: str
     entry_hash: str
+    key_id: str | None = None  # the audit key of the HMAC; None: plain SHA-256, written before audit keys
 
     def canonical(self) -> str:
         return canonical_json(_content(self))
@@ -108,7 +118,8 @@ class Entry:
 
 
 def _content(e: Entry | AuditEntry) -> dict[str, Any]:
-    return {
+    """What the hash covers; `key_id` only for keyed entries, so entries from before audit keys still match."""
+    content = {
         "seq": e.seq,
         "at": e.at.isoformat(timespec="microseconds"),
         "actor": e.actor,
@@ -121,15 +132,7 @@ def _content(e: Entry | AuditEntry) -> dict[str, Any]:
         "result": e.result,
         "detail": e.detail,
     }
-
-
-def canonical_json(content: dict[str, Any]) -> str:
-    """Sorted keys, no spaces, ASCII only: the same bytes on every platform and database."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def chain_hash(prev_hash: str, canonical: str) -> str:
-    return hashlib.sha256((prev_hash + canonical).encode("ascii")).hexdigest()
+    return content if e.key_id is None else {**content, "key_id": e.key_id}
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,10 @@ def append(
     """Append one entry inside the caller's transaction (so an action and its audit commit together).
 
     Returns the entry's sequence number. Raises ValueError for an unknown action or a field name that
-    is not an identifier (field names, never field values, are what the log holds).
+    is not an identifier (field names, never field values, are what the log holds); ConfigError when no
+    audit key is bound to the store outside the test environment (lingxi.auth.chain).
     """
+    keys = keys_for(conn.engine)
     action = _action(action)
     names = tuple(fields)
     bad = [n for n in names if not _FIELD_NAME.match(n)]
@@ -187,8 +192,9 @@ def append(
         detail=encode_text(redact_identifiers(detail) if detail else detail, 1024),
         prev_hash=prev_hash,
         entry_hash="",
+        key_id=keys.active_id,
     )
-    row.entry_hash = chain_hash(prev_hash, canonical_json(_content(row)))
+    row.entry_hash = chain_hash(prev_hash, canonical_json(_content(row)), keys.active)
     values = {c.key: getattr(row, c.key) for c in AuditEntry.__table__.columns}
     conn.execute(insert(AuditEntry).values(**values))
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=row.entry_hash))
@@ -203,12 +209,15 @@ def record(store: Engine, action: Action | str, who: Who | Principal, **kwargs: 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """What `verify` found: how many entries, and the first problem if any."""
+    """What `verify` found: how many entries and checkpoints, and the first problem if any."""
 
     count: int
     head_hash: str
     broken_seq: int | None = None
     problem: str | None = None
+    checkpoints: int = 0  # checkpoints checked
+    latest: Checkpoint | None = None  # the checkpoint that saw the furthest entry
+    unkeyed: int = 0  # entries from before audit keys (plain SHA-256), all at the start
 
     @property
     def ok(self) -> bool:
@@ -231,6 +240,7 @@ def _entry(row: Any) -> Entry:
         detail=row.detail,
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
+        key_id=row.key_id,
     )
 
 
@@ -248,24 +258,76 @@ def _all_entries(store: Engine, batch: int = 5_000) -> Iterator[Entry]:
         last = rows[-1].seq
 
 
-def verify(store: Engine) -> VerifyReport:
-    """Walk the chain from the first entry; report the first entry that was edited, removed or cut off."""
-    expected_seq, running, count = 1, GENESIS_HASH, 0
+def verify(store: Engine, keys: Keys | None = None, *, checkpoint_file: Path | None = None) -> VerifyReport:
+    """Walk the chain from the first entry; report the first entry that was edited, removed or cut off.
+
+    Each entry is checked under the audit key its key_id names (`keys`, by default those bound to the
+    store). With `checkpoint_file`, every checkpoint's signature is checked, the entry each one saw must
+    still be there unchanged (a recomputed chain is not), and the log must not end before the newest.
+    Entries without a key (from before audit keys) must come first, and a checkpoint must vouch for them.
+    """
+    keys = keys or keys_for(store)
+    marks, problem = checkpoints.load(checkpoint_file, keys) if checkpoint_file else ([], None)
+    if problem:
+        return VerifyReport(0, GENESIS_HASH, None, problem)
+    by_seq: dict[int, list[Checkpoint]] = {}
+    for mark in marks:
+        by_seq.setdefault(mark.seq, []).append(mark)
+    latest = max(marks, key=lambda m: m.seq, default=None)
+    walk = _Walk(keys, by_seq)
     for e in _all_entries(store):
-        if e.seq != expected_seq:
-            return VerifyReport(count, running, expected_seq, f"entry {expected_seq} is missing (deleted)")
-        if e.prev_hash != running:
-            return VerifyReport(count, running, e.seq, f"entry {e.seq} does not follow entry {e.seq - 1}")
-        if chain_hash(e.prev_hash, e.canonical()) != e.entry_hash:
-            return VerifyReport(count, running, e.seq, f"entry {e.seq} was changed (its hash does not match it)")
-        running, expected_seq, count = e.entry_hash, expected_seq + 1, count + 1
-    with store.connect() as conn:
-        head_seq, head_hash = conn.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
+        if problem := walk.step(e):
+            return walk.broken(problem)
+    count, running = walk.count, walk.running
+    head_seq, head_hash = checkpoints.head(store)
     if head_seq != count or head_hash != running:
-        return VerifyReport(
-            count, running, count + 1, f"the log ends at entry {count} but {head_seq} were written (end deleted)"
+        return walk.broken(f"the log ends at entry {count} but {head_seq} were written (end deleted)")
+    if latest is not None and latest.seq > count:
+        return walk.broken(
+            f"the log ends at entry {count} but a checkpoint at {latest.at} saw entry {latest.seq}: the end was cut off"
         )
-    return VerifyReport(count, running)
+    if walk.unkeyed and (latest is None or latest.seq < walk.unkeyed):
+        # a chain recomputed with plain SHA-256 and no key ids would look just like entries from before audit keys
+        return VerifyReport(
+            count,
+            running,
+            None,
+            f"entries 1 to {walk.unkeyed} have no audit key and no checkpoint vouches for them; if they were "
+            "written before audit keys (migration 0005), run `lingxi audit checkpoint` once to vouch for them",
+        )
+    return VerifyReport(count, running, checkpoints=len(marks), latest=latest, unkeyed=walk.unkeyed)
+
+
+class _Walk:
+    """The chain walked so far: how many entries hold, the last hash, how many of them are unkeyed."""
+
+    def __init__(self, keys: Keys, marks: dict[int, list[Checkpoint]]) -> None:
+        self.keys, self.marks = keys, marks
+        self.count, self.running, self.unkeyed = 0, GENESIS_HASH, 0
+
+    def step(self, e: Entry) -> str | None:
+        """The problem with the next entry `e`, or None (and `e` joins the entries that hold)."""
+        if e.seq != self.count + 1:
+            return f"entry {self.count + 1} is missing (deleted)"
+        if e.prev_hash != self.running:
+            return f"entry {e.seq} does not follow entry {e.seq - 1}"
+        if e.key_id is None and self.unkeyed < self.count:
+            return f"entry {e.seq} has no audit key but comes after keyed entries (its hash was recomputed)"
+        secret = None if e.key_id is None else self.keys.secrets.get(e.key_id)
+        if e.key_id is not None and secret is None:
+            return f"entry {e.seq} is signed with audit key `{e.key_id}`, which is not in the keyring"
+        if not same(chain_hash(e.prev_hash, e.canonical(), secret), e.entry_hash):
+            return f"entry {e.seq} was changed (its hash does not match it)"
+        for mark in self.marks.get(e.seq, ()):
+            if not same(mark.entry_hash, e.entry_hash):
+                return f"entry {e.seq} is not the entry the checkpoint at {mark.at} saw (the chain was rewritten)"
+        self.count, self.running = self.count + 1, e.entry_hash
+        self.unkeyed += e.key_id is None
+        return None
+
+    def broken(self, problem: str) -> VerifyReport:
+        """The report of a walk that stopped: every entry before the next one holds."""
+        return VerifyReport(self.count, self.running, self.count + 1, problem)
 
 
 @dataclass(frozen=True)

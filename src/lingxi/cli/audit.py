@@ -1,8 +1,9 @@
-"""`lingxi audit verify` and `lingxi audit tail`: check the audit log's hash chain and read its latest entries.
+"""`lingxi audit ...`: check the audit log's keyed chain, checkpoint its head, export checkpoints, read entries.
 
-`verify` exits 0 with the number of entries and the head hash when the chain is intact, and 1 naming
-the first broken entry otherwise, so it can run from cron or a monitoring job. Operators who note the
-head hash elsewhere (a ticket, another system) can later prove the log was not rewritten wholesale.
+`verify` exits 0 with the number of entries, the head hash and the checkpoints it checked when all holds,
+and 1 with one line (`error: ...`) naming the first problem otherwise, so it can run from cron or a
+monitoring job. `checkpoint` appends a signed checkpoint of the head to the checkpoint file (for cron on
+an installation without a server); `checkpoints` prints them as JSON lines for a SIEM.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from lingxi.auth import audit
-from lingxi.cli.context import console, err_console, friendly_errors, open_lake
+from lingxi.auth import audit, checkpoints
+from lingxi.cli.context import checkpoint, console, err_console, friendly_errors, keyring, open_lake, settings
 from lingxi.errors import ConfigError
 
 audit_app = typer.Typer(help="Check and read the tamper-evident audit log.", no_args_is_help=True)
@@ -28,19 +29,52 @@ def register(app: typer.Typer) -> None:
 @audit_app.command("verify")
 @friendly_errors
 def verify() -> None:
-    """Check the hash chain; exit 1 naming the first entry that was changed or removed."""
+    """Check the keyed chain and the checkpoints; exit 1 with one line naming the first problem."""
     with open_lake() as lake:
-        report = audit.verify(lake.store)
-    if report.ok:
-        console.print(f"[green]intact[/] {report.count:,} audit entries; head hash {report.head_hash}", soft_wrap=True)
-        return
-    err_console.print(
-        f"[bold red]broken[/] audit log: {escape(report.problem or '')} "
-        f"(first bad entry: {report.broken_seq}; {report.count:,} entries before it are intact)",
-        highlight=False,
+        report = audit.verify(lake.store, keyring().audit, checkpoint_file=settings().audit_checkpoint_path)
+    if not report.ok:
+        seq, count = report.broken_seq, report.count
+        where = "" if seq is None else f" (first bad entry: {seq}; {count:,} entries before it are intact)"
+        err_console.print(
+            f"[bold red]error:[/] audit log broken: {escape(report.problem or '')}{where}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    latest = report.latest
+    marks = (
+        f"{report.checkpoints:,} checkpoints checked, the newest saw entry {latest.seq} ({latest.at})"
+        if latest
+        else "no checkpoint yet (`lingxi audit checkpoint` writes one)"
+    )
+    unkeyed = f"; the first {report.unkeyed:,} from before audit keys" if report.unkeyed else ""
+    console.print(
+        f"[green]intact[/] {report.count:,} audit entries{unkeyed}; head hash {report.head_hash}; {marks}",
         soft_wrap=True,
     )
-    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+@friendly_errors
+def checkpoint_command() -> None:
+    """Append a signed checkpoint of the chain's head to the checkpoint file (run it from cron)."""
+    with open_lake() as lake:
+        written = checkpoint(lake.store)
+    path = settings().audit_checkpoint_path
+    if written is None:
+        console.print(
+            f"nothing to checkpoint: the head has not moved since the last checkpoint in {path}", soft_wrap=True
+        )
+        return
+    console.print(f"checkpoint of entry {written.seq} ({written.entry_hash}) appended to {path}", soft_wrap=True)
+
+
+@audit_app.command("checkpoints")
+@friendly_errors
+def checkpoints_command() -> None:
+    """Print the checkpoints as JSON lines, oldest first, for a SIEM (which may also tail the file)."""
+    for _, line in checkpoints.lines(settings().audit_checkpoint_path):
+        print(line)  # noqa: T201 - machine output
 
 
 @audit_app.command("tail")

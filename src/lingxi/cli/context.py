@@ -16,8 +16,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy import Engine
 
 from lingxi import registry
+from lingxi.auth import audit, checkpoints
+from lingxi.auth.checkpoints import Checkpoint
 from lingxi.config import Settings
 from lingxi.errors import ConfigError, LingxiError
 from lingxi.keys import Keyring
@@ -79,14 +82,34 @@ def settings_error(e: ValidationError) -> ConfigError:
 
 @contextmanager
 def open_lake(*, migrated: bool = True) -> Iterator[Lake]:
+    """The lake and the operational store for one command.
+
+    Audit entries the command writes are signed with the keyring's audit key (read when the first one
+    is written), and a command that wrote any leaves a checkpoint of the chain's head behind, so a CLI-only
+    installation is anchored without a server (lingxi.auth.checkpoints).
+    """
     s = settings()
     store = connect(s.resolved_database_url)
+    audit.bind_keys(store, lambda: keyring().audit)
     try:
+        start = None
         if migrated:
             require_migrated(store)
+            start = checkpoints.head(store)
         yield Lake(s.lake_dir, store)
+        if start is not None and checkpoints.head(store) != start:
+            try:
+                checkpoint(store)
+            except (OSError, LingxiError) as e:  # the command's work is done and audited: warn, do not fail it
+                err_console.print(f"[yellow]warning:[/] audit checkpoint not written: {escape(str(e))}")
     finally:
         store.dispose()
+
+
+def checkpoint(store: Engine) -> Checkpoint | None:
+    """Append a signed checkpoint of the audit chain's head to the checkpoint file, unless it has not moved."""
+    path = settings().audit_checkpoint_path
+    return checkpoints.write(store, path, keyring().audit, last=checkpoints.last(path))
 
 
 def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:

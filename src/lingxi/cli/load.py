@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +20,7 @@ from rich.table import Table as RichTable
 from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, operator, settings
 from lingxi.errors import DataQualityError
 from lingxi.ingest.checks import REASONS
-from lingxi.ingest.load import LoadOptions, LoadReport, load, loader_engine
+from lingxi.ingest.load import LoadOptions, LoadReport, business_today, load, loader_engine
 from lingxi.ingest.mapping import Mapping, read_mapping
 from lingxi.ingest.replace import Period
 from lingxi.schema import TABLES
@@ -74,8 +74,9 @@ def load_command(
         encoding=encoding,
         delimiter=delimiter,
         max_bad=s.max_bad_share if max_bad is None else max_bad,
-        as_of=as_of.date() if as_of else date.today(),
+        as_of=as_of.date() if as_of else business_today(),
         chunk_rows=s.load_chunk_rows,
+        future_tolerance=timedelta(hours=s.load_future_tolerance_hours),
         check_references=check_references,
         hash_key=keyring().hash,
         replace=Period.parse(replace) if replace else None,

@@ -51,6 +51,7 @@ def run_command(
             chunk_rows=s.load_chunk_rows,
             compact_min_files=s.compact_min_files,
             version_retention_days=s.version_retention_days,
+            future_tolerance_hours=s.load_future_tolerance_hours,
         )
         started = time.perf_counter()
         console.print(f"analytic engine: {engine.name}" + ("" if engine.name == "duckdb" else "; loading on duckdb"))

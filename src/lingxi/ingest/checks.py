@@ -9,13 +9,15 @@ what the quarantine and the load report count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
 from sqlglot import exp
 
 from lingxi.engine.sql import col, lit
 from lingxi.engine.sql import table as sql_table
+from lingxi.ingest.helpers import pivot_parse
 from lingxi.ingest.mapping import Mapping
 from lingxi.schema.types import Column, Table
 
@@ -33,8 +35,16 @@ REASONS: dict[str, str] = {
     "unknown_reference": "refers to a row that is not loaded",
     "missing_identity": "none of the identifying columns is set",
     "malformed_row": "line has the wrong number of fields",
+    "above_maximum": "value is above the plausible maximum (a unit or decimal-point error?)",
+    "after_as_of": "date or time is after the load's as-of date (plus the tolerance for times)",
+    "implausible_age": "birth date makes the person older than the plausible maximum age",
+    "bad_check_digit": "ID number's check digit (GB 11643) does not match",
+    "lookup_not_found": "no row of the lookup table has this key",
+    "lookup_ambiguous": "several rows of the lookup table have this key and the mapping picks none",
 }
 
+#: Prefix of the column a mapping stage adds beside a derived column: its problem code, NULL when fine.
+PROBLEM_PREFIX = "__problem_"
 SEEN_TABLE = "lx_seen_keys"  # the keys seen so far, with their hash `__h` and `__origin` (loaded, file)
 REPEATED_KEYS = "lx_repeated_keys"  # hashes (`h`) that occur more than once in the chunk
 KNOWN_KEYS = "lx_known_keys"  # hashes of the chunk that are in SEEN_TABLE
@@ -214,21 +224,65 @@ def _typed(column: Column, raw: exp.Column, mapping: Mapping) -> exp.Expr:
         # chunk's table, its sort and the Parquet writer (dictionary pages, no re-hashing) all get cheaper.
         # (through text: a Parquet BINARY or a number would not cast to the ENUM directly)
         return exp.TryCast(this=varchar(raw.copy()), to=enum(column.allowed))
-    fmt = mapping.source_of(column.name).format
+    spec = mapping.source_of(column.name)
+    fmt = spec.format
     if fmt and column.type in ("date", "timestamp"):
-        parsed = call("TRY_STRPTIME", varchar(raw.copy()), lit(fmt))
+        parsed = (
+            pivot_parse(varchar(raw.copy()), fmt, spec.pivot)
+            if spec.pivot is not None
+            else call("TRY_STRPTIME", varchar(raw.copy()), lit(fmt))
+        )
         return exp.cast(parsed, exp.DataType.Type.DATE) if column.type == "date" else parsed
     if column.type in ("string", "json"):
         return varchar(raw.copy())
     return exp.TryCast(this=raw.copy(), to=data_type(column.sql_type))
 
 
-def _column_problem(column: Column, raw: exp.Column, typed: exp.Column, transformed: bool) -> exp.Case:
+@dataclass(frozen=True)
+class Plausibility:
+    """What the load takes as plausible: nothing dated after `as_of` (times: after its end plus `tolerance`)."""
+
+    as_of: date
+    tolerance: timedelta = field(default=timedelta(hours=24))
+
+    @property
+    def latest_time(self) -> datetime:
+        return datetime.combine(self.as_of + timedelta(days=1), time()) + self.tolerance
+
+    def earliest_birth(self, years: int) -> date:
+        """The earliest birth date of someone at most `years` old on the as-of date."""
+        try:
+            return self.as_of.replace(year=self.as_of.year - years)
+        except ValueError:  # 29 February
+            return self.as_of.replace(year=self.as_of.year - years, day=28)
+
+
+def _plausibility_problems(column: Column, typed: exp.Column, plausible: Plausibility) -> list[tuple[exp.Expr, str]]:
+    found: list[tuple[exp.Expr, str]] = []
+    if column.max_value is not None:
+        found.append((typed.copy() > lit(column.max_value), "above_maximum"))
+    if column.type == "date" and not column.may_be_future:
+        found.append((typed.copy() > exp.cast(lit(plausible.as_of.isoformat()), exp.DataType.Type.DATE), "after_as_of"))
+    if column.type == "timestamp" and not column.may_be_future:
+        latest = exp.cast(lit(plausible.latest_time.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
+        found.append((typed.copy() >= latest, "after_as_of"))
+    if column.max_age_years is not None:
+        earliest = exp.cast(lit(plausible.earliest_birth(column.max_age_years).isoformat()), exp.DataType.Type.DATE)
+        found.append((typed.copy() < earliest, "implausible_age"))
+    return found
+
+
+def _column_problem(
+    column: Column, raw: exp.Column, typed: exp.Column, transformed: bool, derived: bool, plausible: Plausibility
+) -> exp.Case:
     whens: list[exp.If] = []
 
     def when(condition: exp.Expr, code: str | None) -> None:
         whens.append(exp.If(this=condition, true=lit(code)))
 
+    if derived:  # a lookup or a helper of a mapping expression said what went wrong: that first
+        problem = quoted(PROBLEM_PREFIX + column.name)
+        whens.append(exp.If(this=problem.is_(exp.null()).not_(), true=problem.copy()))
     if transformed:  # the hash of an identifier that failed normalisation is NULL: say why first
         when(quoted("__invalid_" + column.name), "bad_identifier")
     when(raw.copy().is_(exp.null()), "missing_required" if column.required else None)
@@ -243,6 +297,8 @@ def _column_problem(column: Column, raw: exp.Column, typed: exp.Column, transfor
         when(typed.copy() < lit(column.min_value), "below_minimum")
     if column.type == "json":
         when(call("json_valid", typed.copy()).not_(), "bad_json")
+    for condition, code in _plausibility_problems(column, typed, plausible):
+        when(condition, code)
     return exp.Case(ifs=whens)
 
 
@@ -289,11 +345,13 @@ def build_check_plan(
     source_types: dict[str, pa.DataType],
     *,
     references: list[Column],
+    plausible: Plausibility,
     chunk: exp.Expr | str = "lx_chunk",
 ) -> CheckPlan:
     """The statements that type and check every row of `chunk` (a table's name, a table or a subquery)."""
     source = sql_table(chunk) if isinstance(chunk, str) else chunk.copy()
     transformed = {name for name in table.column_names if mapping.source_of(name).transform}
+    derived = {n for n in table.column_names if PROBLEM_PREFIX + n in source_types}
     present = [c for c in table.columns if c.name in source_types]
     # Three layers so each value is trimmed and cast once: raw text, typed value, problem code.
     raws: list[exp.Expr] = []
@@ -304,9 +362,12 @@ def build_check_plan(
         raws.append(exp.alias_(_raw(column, source_types, mapping), exp.to_identifier(raw_name, quoted=True)))
         typed = _typed(column, quoted(raw_name), mapping)
         typed_cols.append(exp.alias_(typed, exp.to_identifier(column.name, quoted=True)))
-        problem = _column_problem(column, quoted(raw_name), quoted(column.name), column.name in transformed)
+        problem = _column_problem(
+            column, quoted(raw_name), quoted(column.name), column.name in transformed, column.name in derived, plausible
+        )
         problems.append(exp.DPipe(this=lit(column.name + ": "), expression=exp.paren(problem)))
     passthrough = [quoted("__invalid_" + n) for n in sorted(transformed) if n in source_types]
+    passthrough += [quoted(PROBLEM_PREFIX + n) for n in sorted(derived)]
     layer0 = exp.select(col("__row"), *passthrough, *raws).from_(source)
     layer1 = exp.select("*", *typed_cols).from_(layer0.subquery())
     listed = exp.Nullif(this=call("concat_ws", lit(PROBLEMS_SEPARATOR), *problems), expression=lit(""))

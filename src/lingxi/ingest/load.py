@@ -16,8 +16,9 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -28,11 +29,12 @@ from sqlglot import exp
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.engine.sql import asc, col, lit
 from lingxi.engine.sql import table as sql_table
-from lingxi.errors import InputError
+from lingxi.errors import InputError, SpecError
 from lingxi.ingest.checks import (
     PROBLEMS_SEPARATOR,
     REASONS,
     CheckPlan,
+    Plausibility,
     build_check_plan,
     drop_table,
     is_code,
@@ -42,6 +44,7 @@ from lingxi.ingest.checks import (
     temp_table,
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
+from lingxi.ingest.derive import SOURCE, MappingStage, check_mapping, compile_stage
 from lingxi.ingest.keys import SeenKeys
 from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
@@ -73,6 +76,15 @@ class LoadOptions:
     hash_key: HashKey = ""
     replace: Period | None = None  # reload this day or month of an append table (lingxi.ingest.replace)
     actor: str = "loader"  # who runs it, for the audit of a replacement
+    future_tolerance: timedelta = timedelta(hours=24)  # how far after the as-of date's end a time may lie
+
+
+#: The bank's business day: contract timestamps are Asia/Shanghai local time.
+BANK_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def business_today() -> date:
+    return datetime.now(BANK_TIME).date()
 
 
 @dataclass
@@ -138,6 +150,8 @@ def _load(
 ) -> LoadReport:
     table = get_table(options.table)
     options.mapping.check(table)
+    if problems := check_mapping(table, options.mapping):
+        raise SpecError(f"Mapping for `{table.name}`", problems, hint="see docs/loading.md#mapping-expressions")
     source = find_files(options.path)
     # The same bytes read with another mapping or contract version are a different input.
     settings_digest = hashlib.sha256(
@@ -193,7 +207,7 @@ def _load(
                 folder,
                 rows=report.rows_valid,
                 contract_version=table.version,
-                as_of=options.as_of or date.today(),
+                as_of=options.as_of or business_today(),
                 load_id=load_id,
             )
             report.status = "published"
@@ -204,7 +218,7 @@ def _load(
                 mode=table.mode,
                 row_count=report.rows_valid,
                 contract_version=table.version,
-                as_of=options.as_of or date.today(),
+                as_of=options.as_of or business_today(),
                 load_id=load_id,
             )
             report.status = "published"
@@ -283,7 +297,10 @@ class _Run:
         self.references: list[Column] = []
         self.chunk_index = 0
         self.source_of = {c: options.mapping.source_of(c) for c in table.column_names}
-        self.renames = {spec.source: name for name, spec in self.source_of.items()}
+        self.renames = {spec.source: name for name, spec in self.source_of.items() if spec.source is not None}
+        self.derives = bool(options.mapping.derived_columns())  # then a mapping stage runs before the checks
+        self.stage: MappingStage | None = None
+        self.plausible = Plausibility(options.as_of or business_today(), options.future_tolerance)
         self.erased = ErasureRegistry(frozenset(), frozenset(), options.hash_key)
         self.file: Path | None = None
         self.file_rows = 0  # rows of `self.file` read so far
@@ -325,7 +342,7 @@ class _Run:
             chunk_rows=self.options.chunk_rows,
             encoding=self.options.encoding or self.options.mapping.csv.encoding,
             delimiter=self.options.delimiter or self.options.mapping.csv.delimiter,
-            in_place=not any(spec.transform for spec in self.source_of.values()),
+            in_place=not self.derives and not any(spec.transform for spec in self.source_of.values()),
             on_progress=on_progress,
         )
 
@@ -336,7 +353,12 @@ class _Run:
         if self.chunk_index == 0:
             self.prepare_references(rows.columns)
         plan = build_check_plan(
-            self.table, self.options.mapping, rows.types, references=self.references, chunk=rows.relation
+            self.table,
+            self.options.mapping,
+            rows.types,
+            references=self.references,
+            plausible=self.plausible,
+            chunk=rows.relation,
         )
         try:
             self.engine.execute(temp_table("lx_typed", plan.typed_sql), label="typed chunk")
@@ -352,10 +374,14 @@ class _Run:
 
     def _in_memory(self, chunk: Chunk, table: pa.Table) -> _ChunkRows:
         """An Arrow chunk, numbered, without erased customers, identifiers hashed, registered with DuckDB."""
-        raw = table.rename_columns([self.renames.get(n, n) for n in table.column_names])
-        self._require_columns(raw.column_names, chunk.path)
         first = self.file_rows + 1
-        raw = raw.append_column("__row", pa.array(np.arange(first, first + raw.num_rows, dtype=np.int64)))
+        numbers = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+        if self.derives:
+            raw = self._mapped(table.append_column("__row", numbers), chunk.path)
+        else:
+            raw = table.rename_columns([self.renames.get(n, n) for n in table.column_names])
+            self._require_columns(raw.column_names, chunk.path)
+            raw = raw.append_column("__row", numbers)
         self.file_rows += raw.num_rows
         self.report.rows_in += raw.num_rows
         checked = self._apply_transforms(raw)
@@ -374,6 +400,27 @@ class _Run:
             raw_rows=raw_rows,
             release=lambda: self.engine.unregister("lx_chunk"),
         )
+
+    def _mapped(self, source: pa.Table, path: Path) -> pa.Table:
+        """The mapping stage over a raw chunk (the file's own column names): the contract's columns, derived."""
+        header = [n for n in source.column_names if n != "__row"]
+        if self.stage is None:
+            self.stage = compile_stage(self.table, self.options.mapping, header)
+
+            def globs(dataset: str) -> list[str] | None:
+                snapshot = self.lake.snapshot(dataset)
+                return None if snapshot is None else list(snapshot.parquet_globs)
+
+            self.stage.prepare(lambda q, label: self.engine.execute(q, label=label), globs)
+        self.engine.register_arrow(SOURCE, source)
+        try:
+            mapped = self.engine.run(self.stage.select, label="mapping stage")
+        finally:
+            self.engine.unregister(SOURCE)
+        self._require_columns(mapped.column_names, path)
+        if self.chunk_index == 0:
+            self.report.ignored_columns = sorted(set(header) - self.stage.used - set(self.table.column_names))
+        return mapped
 
     def _in_place(self, chunk: Chunk) -> _ChunkRows:
         """A row range of a Parquet file, read by DuckDB where it lies, numbered from 1 within the file."""
@@ -593,6 +640,7 @@ class _Run:
             "lx_erased",
             "lx_erased_ids",
             *(ref_table_name(c) for c in self.references),
+            *(self.stage.lookup_tables() if self.stage else []),
         ):
             self.engine.execute(drop_table(name), label="cleanup")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from lingxi.capability import StageContext
@@ -46,6 +47,7 @@ def load_extracts(ctx: StageContext) -> str:
                 as_of=ctx.as_of,
                 chunk_rows=ctx.chunk_rows,
                 hash_key=ctx.hash_key,
+                future_tolerance=timedelta(hours=ctx.future_tolerance_hours),
             ),
         )
         ctx.loads.append(report)

@@ -34,16 +34,24 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def _check_character(first17: str) -> str:
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
 def normalise_id_no(raw: str) -> str | None:
     """The 18-character resident ID number in `raw` (upper-case X), or None if its check digit fails.
 
-    The check digit follows GB 11643 (ISO 7064 MOD 11-2).
+    The check digit follows GB 11643 (ISO 7064 MOD 11-2). A legacy 15-digit number (issued before 1999:
+    a six-digit birth date in the 1900s, no check character) becomes the 18-digit number of the same
+    person, so both forms of one card hash alike.
     """
     text = unicodedata.normalize("NFKC", raw).strip().upper()
+    if re.fullmatch(r"[0-9]{15}", text):
+        first17 = text[:6] + "19" + text[6:]
+        return first17 + _check_character(first17)
     if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
         return None
-    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True))
-    return text if _ID_CHECK[total % 11] == text[17] else None
+    return text if _check_character(text[:17]) == text[17] else None
 
 
 def keyed_hash(value: str, key: HashKey) -> str:

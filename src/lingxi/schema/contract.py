@@ -55,6 +55,8 @@ CONSENT_CHANNELS = ("all", "sms", "push", "email", "wechat", "call")
 CONSENT_STATUSES = ("granted", "withdrawn")
 
 _CUSTOMER_REF = "customers.customer_id"
+#: The largest plausible single amount or balance (10 billion): a larger one is a unit or decimal-point error.
+MAX_AMOUNT = 10_000_000_000
 _HASH_PATTERN = r"^[0-9a-f]{64}$"
 
 
@@ -92,6 +94,7 @@ CUSTOMERS = Table(
             "date",
             "Date of birth (drives age-based suitability and elderly-customer rules).",
             "1978-04-02",
+            max_age_years=120,
             pi_class="C2",
             personal=True,
             purpose="age-based suitability and elderly-customer protection",
@@ -257,8 +260,10 @@ PRODUCTS = Table(
         ),
         Column("min_amount", "decimal", "Minimum purchase amount in CNY.", 10000, min_value=0),
         Column("term_days", "int", "Term in days (0 for open-ended).", 90, min_value=0),
-        Column("sale_start", "date", "First day of the sale window.", "2026-01-05"),
-        Column("sale_end", "date", "Last day of the sale window (empty: on sale indefinitely).", None),
+        Column("sale_start", "date", "First day of the sale window.", "2026-01-05", may_be_future=True),
+        Column(
+            "sale_end", "date", "Last day of the sale window (empty: on sale indefinitely).", None, may_be_future=True
+        ),
         Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=r"^[A-Z]{3}$"),
         Column("issuer", "string", "Issuer (the bank, its wealth subsidiary, a fund house, an insurer).", "XX理财"),
     ),
@@ -281,6 +286,7 @@ HOLDINGS = Table(
             "Balance in CNY (loans and card debt as positive amounts owed).",
             125000.50,
             required=True,
+            max_value=MAX_AMOUNT,
             pi_class="C2",
             personal=True,
             purpose="AUM tiers, suitability",
@@ -311,6 +317,7 @@ TRANSACTIONS = Table(
             8500.00,
             required=True,
             min_value=0,
+            max_value=MAX_AMOUNT,
             pi_class="C2",
             personal=True,
             purpose="behaviour features",

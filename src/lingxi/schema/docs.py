@@ -45,6 +45,12 @@ def _checks(column: Column) -> str:
         parts.append(f"matches `{column.pattern}`")
     if column.min_value is not None:
         parts.append(f"≥ {column.min_value:g}")
+    if column.max_value is not None:
+        parts.append(f"≤ {column.max_value:,.0f}")
+    if column.type in ("date", "timestamp") and not column.may_be_future:
+        parts.append("not after the as-of date")
+    if column.max_age_years is not None:
+        parts.append(f"at most {column.max_age_years} years before the as-of date")
     if column.references:
         parts.append(f"→ `{column.references}`")
     return "; ".join(parts)

@@ -49,6 +49,9 @@ class Column:
     allowed: tuple[str, ...] = ()
     pattern: str | None = None
     min_value: float | None = None
+    max_value: float | None = None  # plausibility bound of an amount (`above_maximum`)
+    may_be_future: bool = False  # a date or time after the load's as-of date is plausible (a sale's end)
+    max_age_years: int | None = None  # a birth date: at most this many years before the as-of date
     references: str | None = None  # "customers.customer_id"
     pi_class: PiClass = "C1"
     personal: bool = False
