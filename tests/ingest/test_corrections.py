@@ -230,12 +230,12 @@ def test_compaction_merges_each_partition_into_one_sorted_file_with_the_same_row
 ) -> None:
     ids = loader.base()
     days = days_of_transactions(ids, days=4)
-    days[4] = [dict(r, ts=r["ts"].replace("2026-11", "2026-12")) for r in days[4]]  # a second month
+    days[4] = [dict(r, ts=r["ts"].replace("2026-11", "2026-10")) for r in days[4]]  # a second month
     for day, rows in days.items():
         loader("transactions", factories.write_csv(tmp_path / f"d{day}.csv", rows))
     before = lake_rows(loader, "transactions")
     report = compact(loader.lake, loader.engine, "transactions", hash_key=KEY, min_files=2)
-    assert report.version == 5 and report.groups == {"txn_month=2026-11": 3}  # December has one file: linked
+    assert report.version == 5 and report.groups == {"txn_month=2026-11": 3}  # October has one file: linked
     assert (report.files_in, report.files_out, report.rows) == (3, 2, len(before))
     assert lake_rows(loader, "transactions") == before
     snap = loader.lake.snapshot("transactions")
@@ -244,7 +244,7 @@ def test_compaction_merges_each_partition_into_one_sorted_file_with_the_same_row
     keys = [(r["customer_id"], r["ts"]) for r in merged]
     assert keys == sorted(keys) and len(merged) == 120
     assert pq.read_schema(snap.paths[0] / "txn_month=2026-11" / "part-00000.parquet") == pq.read_schema(
-        next((snap.paths[0] / "txn_month=2026-12").glob("*.parquet"))
+        next((snap.paths[0] / "txn_month=2026-10").glob("*.parquet"))
     )
     # an extract loaded before compaction is still loaded; nothing left to merge the second time
     assert loader("transactions", tmp_path / "d2.csv").status == "unchanged"
