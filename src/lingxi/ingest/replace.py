@@ -219,13 +219,11 @@ class Replacement:
 
     def publish(self, folder: Path, *, rows: int, contract_version: int, as_of: date, load_id: str) -> int:
         """Publish the base and the loaded folder as one version; mark what is computed from the table stale."""
-        parts = [self.lake.relative(folder)]
-        if self.base is not None:
-            parts.insert(0, self.lake.relative(self.base))
         note = f"replace {self.period.text}"
-        version = self.lake.publish_parts(
+        version = self.lake.publish(
             self.table.name,
-            parts,
+            [folder] if self.base is None else [self.base, folder],  # the base first: `carries` describes it
+            mode="replace",
             row_count=self.base_rows + rows,
             contract_version=contract_version,
             as_of=as_of,

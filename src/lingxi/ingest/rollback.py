@@ -122,9 +122,10 @@ def rollback(
                 carries=[lake.relative(p) for p in target.paths],  # its loads stay known as loaded
             )
         if version is None:  # nothing to re-apply: the earlier folders are published again as they are
-            version = lake.publish_parts(
+            version = lake.publish(
                 dataset,
-                [lake.relative(p) for p in target.paths],
+                target.paths,
+                mode="replace",
                 row_count=target.row_count,
                 contract_version=target.contract_version,
                 as_of=target.as_of,

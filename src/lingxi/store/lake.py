@@ -95,7 +95,7 @@ class Lake:
     def publish(
         self,
         dataset: str,
-        folder: Path,
+        folder: Path | Sequence[Path],
         *,
         mode: LoadMode,
         row_count: int,
@@ -106,44 +106,16 @@ class Lake:
         carries: Sequence[str] = (),
         expected_version: int | None = None,
     ) -> int:
-        """Make `folder` part of the visible dataset; returns the new version number.
+        """Make `folder` (or several folders) part of the visible dataset; returns the new version number.
 
+        Several folders: a period replacement publishes its base and the loaded folder together, a rollback
+        an earlier version's folders again (folders are immutable, so versions share them at no cost).
         `expected_version`: publish only if the dataset is still at that version (a rewrite computed from
         it), else raise StoreError without publishing. `note` and `carries` are kept with the version.
         """
-        return self.publish_parts(
-            dataset,
-            [self.relative(folder)],
-            mode=mode,
-            row_count=row_count,
-            contract_version=contract_version,
-            as_of=as_of,
-            load_id=load_id,
-            note=note,
-            carries=carries,
-            expected_version=expected_version,
-        )
-
-    def publish_parts(
-        self,
-        dataset: str,
-        parts: Sequence[str],
-        *,
-        mode: LoadMode = "replace",
-        row_count: int,
-        contract_version: int,
-        as_of: date | None = None,
-        load_id: str | None = None,
-        note: str | None = None,
-        carries: Sequence[str] = (),
-        expected_version: int | None = None,
-    ) -> int:
-        """Publish existing folders (relative to the lake root) as the next version; see `publish`.
-
-        A rollback publishes an earlier version's folders again this way: folders are immutable, so the
-        new version shares them and costs no copy.
-        """
-        new = _Version(list(parts), mode, row_count, contract_version, as_of, load_id, note, list(carries))
+        folders = [folder] if isinstance(folder, Path) else list(folder)
+        parts = [self.relative(f) for f in folders]
+        new = _Version(parts, mode, row_count, contract_version, as_of, load_id, note, list(carries))
         for attempt in range(100):
             try:
                 return self._publish_once(dataset, new, expected_version)
