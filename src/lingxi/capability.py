@@ -59,6 +59,8 @@ class StageContext:
     chunk_rows: int = 1_000_000
     future_tolerance_hours: float = 24.0  # see Settings.load_future_tolerance_hours
     loads: list[Any] = field(default_factory=list)  # the load stage's reports (lingxi.ingest.load.LoadReport)
+    compact_min_files: int = 8  # compaction merges a partition once it has this many files
+    version_retention_days: float = 30.0  # earlier lake versions kept for rollback (lingxi.store.retention)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Stage:
     description: str
     run: Callable[[StageContext], str]
     after: tuple[str, ...] = ()  # stages that must run first (when they are part of the run)
+    reads: tuple[str, ...] = ()  # lake datasets it computes from
+    writes: tuple[str, ...] = ()  # lake datasets it publishes: stale once one it reads is rolled back
 
 
 @dataclass(frozen=True)

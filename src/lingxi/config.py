@@ -63,6 +63,23 @@ class Settings(BaseSettings):
         gt=0,
         description="Rows validated and written per chunk by the loader; bounds its memory.",
     )
+    version_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "Days an earlier lake version stays available to `lingxi rollback` after it was superseded; "
+            "`lingxi lake prune` and the pipeline's `compact` stage remove folders only older versions need. "
+            "Erasures reach every kept version at once."
+        ),
+    )
+    compact_min_files: int = Field(
+        default=8,
+        ge=2,
+        description=(
+            "The pipeline's `compact` stage merges a partition of an append table into one sorted file once it "
+            "holds this many files (one per daily load); `lingxi lake compact` merges from 2."
+        ),
+    )
     load_future_tolerance_hours: float = Field(
         default=24.0,
         ge=0,

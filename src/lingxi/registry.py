@@ -16,7 +16,7 @@ import importlib
 import importlib.util
 import os
 import pkgutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib.metadata import entry_points
@@ -181,6 +181,21 @@ def stages() -> list[Stage]:
     for stage in declared:
         visit(stage)
     return ordered
+
+
+def downstream(datasets: Iterable[str]) -> list[str]:
+    """Datasets pipeline stages compute, directly or not, from any of `datasets` (their `reads` and `writes`)."""
+    found: set[str] = set()
+    todo = list(datasets)
+    while todo:
+        source = todo.pop()
+        for stage in stages():
+            if source in stage.reads:
+                for written in stage.writes:
+                    if written not in found:
+                        found.add(written)
+                        todo.append(written)
+    return sorted(found)
 
 
 def permissions() -> list[PermissionGrant]:

@@ -30,7 +30,8 @@ def test_pipeline_loads_every_table_in_reference_order_and_reruns_unchanged(lake
         ctx = StageContext(lake=lake, engine=engine, loader=engine, extracts=extracts(tmp_path / "x"))
         seen = []
         results = run_pipeline(ctx, on_stage=seen.append)
-        assert [r.name for r in results] == ["load", "corrections", "consent", "tiers"] == [r.name for r in seen]
+        stages = ["load", "corrections", "compact", "consent", "tiers"]
+        assert [r.name for r in results] == stages == [r.name for r in seen]
         assert "skipped" in results[-1].summary and lake.snapshot("aum_tiers") is None  # no holdings loaded
         assert [r.table for r in ctx.loads] == ["customers", "products", "transactions"]
         assert "transactions 60" in results[0].summary

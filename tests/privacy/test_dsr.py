@@ -179,7 +179,7 @@ def test_deletion_leaves_only_tombstones_in_every_store(bank: tuple[Lake, dict[s
         stores = receipt.stores
         assert stores["consent_ledger"]["events_pseudonymised"] == ledger_events
         assert stores["lake"]["customers"]["rows_removed"] == 1 and stores["quarantine"]["rows_removed"] == 1
-        assert stores["lake"]["transactions"]["superseded_folders_removed"] == 2
+        assert stores["lake"]["transactions"]["superseded_folders_scrubbed"] == 2
         assert stores["operational"] == {"lx_user_customer": 1, "lx_correction": 1}
         assert stores["audit"]["entries_naming_raw_id"] == 0
         assert sorted(r.kind for r in dsr.receipts(store, cid, KEY)) == ["correction", "deletion"]

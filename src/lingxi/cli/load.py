@@ -18,13 +18,20 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 
-from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, settings
+from lingxi.cli.context import console, err_console, friendly_errors, keyring, open_lake, operator, settings
 from lingxi.errors import ConfigError, DataQualityError
 from lingxi.ingest.checks import REASONS
 from lingxi.ingest.layout import fill_template, parse_delimiter
 from lingxi.ingest.load import LoadOptions, LoadReport, business_today, load, loader_engine
 from lingxi.ingest.mapping import Mapping, read_mapping
+from lingxi.ingest.replace import Period
 from lingxi.schema import TABLES
+
+#: How to correct data already loaded, for the messages of a refused or unchanged re-load.
+CORRECTING = (
+    "reload a corrected day or month of an append table with `lingxi load TABLE FILE --replace 2026-11-03` "
+    "(or `--replace 2026-11`), or undo a load with `lingxi rollback TABLE` (see docs/loading.md#corrections)"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -59,6 +66,14 @@ def load_command(
     check_references: Annotated[
         bool, typer.Option("--check-references/--no-check-references", help="Check keys point at loaded rows.")
     ] = True,
+    replace: Annotated[
+        str | None,
+        typer.Option(
+            "--replace",
+            metavar="PERIOD",
+            help="Replace this day (2026-11-03) or month (2026-11) of an append table by the file's rows.",
+        ),
+    ] = None,
 ) -> None:
     """Load a bank extract into the lake: good rows are published, bad rows quarantined with reasons."""
     s = settings()
@@ -84,6 +99,8 @@ def load_command(
         check_references=check_references,
         hash_key=keyring().hash,
         mapping_path=mapping,
+        replace=Period.parse(replace) if replace else None,
+        actor=operator(),
     )
     if s.engine != "duckdb":
         err_console.print(f"note: the loader runs on DuckDB (LINGXI_ENGINE={s.engine} is for analytic work)")
@@ -117,11 +134,14 @@ def load_command(
             engine.close()
     print_report(report)
     if not report.ok:
+        hint = f"read the rows with `lingxi quarantine show {report.table} --load {report.load_id}`, fix the "
+        hint += "extract or the mapping and load it again (or raise --max-bad if this share is acceptable)"
+        if any(reason.endswith("key_already_loaded") for reason in report.reasons):
+            hint = f"these rows are already loaded: {CORRECTING}; otherwise {hint}"
         raise DataQualityError(
             f"{report.bad_share:.1%} of the rows of `{path}` were quarantined, "
             f"more than --max-bad {report.max_bad:.1%}; nothing was published",
-            hint=f"read the rows with `lingxi quarantine show {report.table} --load {report.load_id}`, fix the "
-            "extract or the mapping and load it again (or raise --max-bad if this share is acceptable)",
+            hint=hint,
         )
 
 
@@ -131,6 +151,7 @@ def print_report(report: LoadReport) -> None:
             f"[green]unchanged[/] `{report.table}`: this input was already loaded (load {report.previous_load}); "
             f"snapshot version {report.version} stays as it is"
         )
+        console.print(f"  to correct loaded data: {CORRECTING}")
         return
     summary = RichTable(title=f"load {report.load_id}: {report.table} ← {report.source}", title_justify="left")
     summary.add_column("rows")

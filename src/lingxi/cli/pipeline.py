@@ -49,6 +49,8 @@ def run_command(
             max_bad=s.max_bad_share,
             hash_key=keyring().hash,
             chunk_rows=s.load_chunk_rows,
+            compact_min_files=s.compact_min_files,
+            version_retention_days=s.version_retention_days,
             future_tolerance_hours=s.load_future_tolerance_hours,
         )
         started = time.perf_counter()

@@ -21,6 +21,7 @@ def status_command() -> None:
     s = settings()
     with open_lake() as lake:
         snapshots = {snap.dataset: snap for snap in lake.snapshots()}
+        stale = lake.stale()
         with session_factory(lake.store)() as session:
             loads = session.scalars(select(Load).order_by(Load.started_at)).all()
     latest: dict[str, Load] = {}
@@ -64,3 +65,6 @@ def status_command() -> None:
     if unpublished:
         note = "more rows were quarantined by loads that published nothing"
         console.print(f"{unpublished:,} {note}: `lingxi quarantine list`")
+    for name, (reason, since) in sorted(stale.items()):
+        when = f"{since:%Y-%m-%d %H:%M} UTC"
+        console.print(f"[yellow]stale[/] `{name}` since {when}: {reason}; the next `lingxi pipeline run` renews it")

@@ -52,6 +52,7 @@ from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, TextLayout, find_files
+from lingxi.ingest.replace import Period, Replacement, period_column
 from lingxi.ingest.review import summarise_quarantine
 from lingxi.keys import HashKey
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
@@ -77,6 +78,8 @@ class LoadOptions:
     chunk_rows: int = 1_000_000
     check_references: bool = True
     hash_key: HashKey = ""
+    replace: Period | None = None  # reload this day or month of an append table (lingxi.ingest.replace)
+    actor: str = "loader"  # who runs it, for the audit of a replacement
     future_tolerance: timedelta = timedelta(hours=24)  # how far after the as-of date's end a time may lie
     mapping_path: Path | None = None  # the file `mapping` was read from: its lines are kept beside the quarantine
 
@@ -139,7 +142,20 @@ def loader_engine(
 def load(
     lake: Lake, engine: LoaderEngine, options: LoadOptions, on_progress: ProgressCallback | None = None
 ) -> LoadReport:
-    """Validate the file(s) at `options.path` against the contract table and publish the good rows."""
+    """Validate the file(s) at `options.path` against the contract table and publish the good rows.
+
+    The load holds the dataset's writer lock (lingxi.store.locks) from start to publish.
+    """
+    table = get_table(options.table)
+    if options.replace is not None:
+        period_column(table)  # refused before anything is recorded
+    with lake.writing(table.name, f"load of {options.path}"):
+        return _load(lake, engine, options, on_progress)
+
+
+def _load(
+    lake: Lake, engine: LoaderEngine, options: LoadOptions, on_progress: ProgressCallback | None = None
+) -> LoadReport:
     table = get_table(options.table)
     options.mapping.check(table)
     if problems := check_mapping(table, options.mapping):
@@ -159,7 +175,7 @@ def load(
     report = LoadReport(load_id, table.name, str(options.path), "running", max_bad=options.max_bad)
 
     with sessions.begin() as session:
-        earlier = _already_loaded(session, lake, table, fingerprint)
+        earlier = None if options.replace else _already_loaded(session, lake, table, fingerprint)
         session.add(
             LoadRow(
                 id=load_id,
@@ -193,12 +209,23 @@ def load(
             stage.totals.verify(source)  # a file that lost or changed rows in transit publishes nothing
         if report.rows_in == 0:
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
+        if run.replacing is not None:
+            run.replacing.check()  # rows outside the period refuse the replacement, whatever else is wrong
         if report.bad_share > options.max_bad:
             report.status = "rejected"
             shutil.rmtree(folder, ignore_errors=True)
         elif report.rows_valid == 0:  # nothing new to show: an empty snapshot would only hide the last one
             report.status = "empty"
             shutil.rmtree(folder, ignore_errors=True)
+        elif run.replacing is not None:
+            report.version = run.replacing.publish(
+                folder,
+                rows=report.rows_valid,
+                contract_version=table.version,
+                as_of=options.as_of or business_today(),
+                load_id=load_id,
+            )
+            report.status = "published"
         else:
             report.version = lake.publish(
                 table.name,
@@ -245,7 +272,7 @@ def _already_loaded(session: Session, lake: Lake, table: Table, fingerprint: str
     snapshot = lake.snapshot(table.name)
     if snapshot is None:
         return None
-    visible = {str(p) for p in snapshot.paths}
+    visible = {str(p) for p in lake.carried_folders(snapshot)}  # also folders compaction merged
     earlier = session.query(LoadRow).filter_by(dataset=table.name, fingerprint=fingerprint, status="published")
     for row in earlier.order_by(LoadRow.started_at.desc()):
         version = session.query(DatasetVersion).filter_by(dataset=table.name, version=row.version).one_or_none()
@@ -296,6 +323,7 @@ class _Run:
         self.file_rows = 0  # rows of `self.file` read so far
         self.parquet_schemas: dict[Path, pa.Schema] = {}
         self.seen = SeenKeys(engine, table)
+        self.replacing = None if options.replace is None else Replacement(lake, table, options.replace, options.actor)
         self.parts = PartWriter(table, folder)
         self.layout = TextLayout()  # how text files are read (formats.text_layout)
         self.stage: ReaderStage | None = None  # the mapping's per-chunk transformations (formats.py)
@@ -309,7 +337,8 @@ class _Run:
         """The table of keys already seen (earlier chunks and, when appending, the published rows)."""
         self.erased = load_registry(self.lake.store, self.options.hash_key)
         snapshot = self.lake.snapshot(self.table.name)
-        self.seen.start(snapshot.parquet_globs if self.table.mode == "append" and snapshot is not None else [])
+        published = snapshot.parquet_globs if self.table.mode == "append" and snapshot is not None else []
+        self.seen.start(published if self.replacing is None else self.replacing.start())
 
     def prepare_references(self, present: list[str]) -> None:
         """Key sets of the referenced tables, for the reference columns this input has."""
@@ -358,6 +387,8 @@ class _Run:
             self.engine.execute(temp_table("lx_typed", plan.typed_sql), label="typed chunk")
         finally:
             rows.release()
+        if self.replacing is not None:
+            self.replacing.count_outside(self.engine)
         self.seen.find_row_problems(plan)
         bad = self._quarantine_bad(chunk.path, rows, plan)
         self._write_good(plan)
@@ -623,6 +654,8 @@ class _Run:
 
     def cleanup(self) -> None:
         self.parts.close()
+        if self.replacing is not None:
+            self.replacing.discard()
         self.seen.drop()
         for name in (
             "lx_typed",

@@ -34,19 +34,6 @@ class PartWriter:
     def __init__(self, table: Table, folder: Path, *, threads: int = 2) -> None:
         self.table, self.folder = table, folder
         self.schema = table.arrow_schema()
-        # Dictionary pages pay off for codes and catalogue references (a few hundred values). For ids
-        # of customers and accounts, names, hashes and JSON they are wasted work: in a file sorted by
-        # customer, plain pages under zstd are smaller and a quarter faster to write. Decimals of
-        # precision <= 18 are stored as INT64, as DuckDB does. With the statistics below, these more
-        # than halve the write time of a chunk (docs/performance.md).
-        self.dictionary_columns = [
-            c.name
-            for c in table.columns
-            if c.type == "string" and (c.allowed or (c.reference and c.reference[0] in CATALOGUE_TABLES))
-        ]
-        # Min/max of a column of a few codes, or of JSON, never prunes a row group: skip computing them.
-        self.statistics_columns = [c.name for c in table.columns if not c.allowed and c.type != "json"]
-        self.sorting = pq.SortingColumn.from_ordering(self.schema, [(c, "ascending") for c in table.sort_by])
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lingxi-parts")
         self._pending: list[Future[None]] = []
         self.files = 0
@@ -77,29 +64,9 @@ class PartWriter:
 
     def _write_file(self, part: pa.Table, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        columns, fields = [], []
-        for f in self.schema:
-            column = part.column(f.name) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
-            if pa.types.is_dictionary(column.type):  # a code column (an ENUM in DuckDB): written as it is
-                fields.append(f.with_type(column.type))
-            else:
-                column = column.cast(f.type)
-                fields.append(f)
-            columns.append(column)
-        # Parquet records string values whatever the Arrow type was; without the Arrow schema in the
-        # file (which would say "dictionary"), readers see exactly the contract's types.
-        schema = pa.schema(fields)
-        with pq.ParquetWriter(
-            path,
-            schema,
-            store_schema=False,
-            compression="zstd",
-            use_dictionary=self.dictionary_columns,
-            write_statistics=self.statistics_columns,
-            store_decimal_as_integer=True,
-            sorting_columns=self.sorting,
-        ) as writer:
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema), row_group_size=ROW_GROUP_ROWS)
+        rows = conform(self.schema, part)
+        with lake_file_writer(self.table, path, rows.schema) as writer:
+            writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
             writer.add_key_value_metadata(self.schema.metadata)
 
     def wait(self) -> None:
@@ -115,6 +82,56 @@ class PartWriter:
             self.wait()
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def conform(schema: pa.Schema, part: pa.Table) -> pa.Table:
+    """`part` with the contract's exact columns and types (missing columns as nulls).
+
+    A code column that arrives dictionary-encoded (an ENUM in DuckDB) is kept so: Parquet records string
+    values whatever the Arrow type was, and without the Arrow schema in the file (which would say
+    "dictionary"), readers see exactly the contract's types.
+    """
+    columns, fields = [], []
+    for f in schema:
+        column = part.column(f.name) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
+        if pa.types.is_dictionary(column.type):
+            fields.append(f.with_type(column.type))
+        else:
+            column = column.cast(f.type)
+            fields.append(f)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def lake_file_writer(
+    table: Table, path: Path, schema: pa.Schema, sort_by: tuple[str, ...] | None = None
+) -> pq.ParquetWriter:
+    """A Parquet writer with the lake's file settings for `table` (the loader's and compaction's files alike).
+
+    Dictionary pages pay off for codes and catalogue references (a few hundred values). For ids of
+    customers and accounts, names, hashes and JSON they are wasted work: in a file sorted by customer,
+    plain pages under zstd are smaller and a quarter faster to write. Decimals of precision <= 18 are
+    stored as INT64, as DuckDB does. Min/max of a column of a few codes, or of JSON, never prunes a row
+    group, so they are not computed. With these, a chunk writes in less than half the time
+    (docs/performance.md). The file records its sort order (`sort_by`, default the table's).
+    """
+    dictionary_columns = [
+        c.name
+        for c in table.columns
+        if c.type == "string" and (c.allowed or (c.reference and c.reference[0] in CATALOGUE_TABLES))
+    ]
+    statistics_columns = [c.name for c in table.columns if not c.allowed and c.type != "json"]
+    order = [(c, "ascending") for c in (sort_by or table.sort_by)]
+    return pq.ParquetWriter(
+        path,
+        schema,
+        store_schema=False,
+        compression="zstd",
+        use_dictionary=dictionary_columns,
+        write_statistics=statistics_columns,
+        store_decimal_as_integer=True,
+        sorting_columns=pq.SortingColumn.from_ordering(table.arrow_schema(), order),
+    )
 
 
 def _escape(value: str | None) -> str:

@@ -4,6 +4,7 @@ applied to the lake as an overlay in a new snapshot (see docs/privacy.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from lingxi.keys import HashKey
 from lingxi.privacy.dsr import (
     DSR_ACTION,
     HASHED_INPUTS,
-    FileEdit,
     Receipt,
     _close_request,
     _now,
@@ -137,43 +137,70 @@ def apply_corrections(lake: Lake, *, now: datetime | None = None) -> dict[str, i
         todo = [c for c in open_rows if c.dataset == dataset and snap and c.applied_version != snap.version]
         if snap is None or not todo:
             continue
-        matched: set[int] = set()
-        changed: set[int] = set()
-        version, _ = rewrite_dataset(lake, snap, _corrected(todo, matched, changed))
+        corrections = CorrectionPass(todo)
+        version, _ = rewrite_dataset(lake, snap, corrections.file_edit)
         published[dataset] = version
-        with lake.store.begin() as conn:
-            for c in todo:
-                if c.id in changed:
-                    values = {"status": "applied", "applied_version": version, "applied_at": _now(now)}
-                elif c.id in matched:  # the snapshot already holds the corrected value
-                    values = {"status": "settled", "applied_version": snap.version, "applied_at": _now(now)}
-                else:
-                    continue  # the customer is not in this snapshot yet: keep waiting
-                conn.execute(update(Correction).where(Correction.id == c.id).values(**values))
+        corrections.record(lake, version=version, settled_version=snap.version, now=now)
     return published
 
 
-def _corrected(todo: list[Any], matched: set[int], changed: set[int]) -> FileEdit:
-    def edit(path: Path) -> pa.Table | None:
-        table = pq.read_table(path)
+def corrections_since(lake: Lake, dataset: str, version: int) -> CorrectionPass:
+    """The corrections an earlier `version` of `dataset` may lack: those not settled, and those settled later.
+
+    A rollback to `version` writes them into the version it publishes (lingxi.ingest.rollback).
+    """
+    with lake.store.connect() as conn:
+        rows = conn.execute(select(Correction).where(Correction.dataset == dataset)).all()
+    return CorrectionPass(
+        [c for c in rows if c.status != "settled" or c.applied_version is None or c.applied_version > version]
+    )
+
+
+@dataclass
+class CorrectionPass:
+    """Corrections written into one rewrite of a dataset; the edit notes which it changed or found in place."""
+
+    todo: list[Any]
+    matched: set[int] = field(default_factory=set)  # customer found in the rewrite
+    changed: set[int] = field(default_factory=set)  # the value was changed
+
+    def __bool__(self) -> bool:
+        return bool(self.todo)
+
+    def file_edit(self, path: Path) -> pa.Table | None:
+        """A `FileEdit` (lingxi.privacy.dsr.rewrite_dataset): the file's rows corrected, or None if unchanged."""
+        return self.edit(pq.read_table(path))
+
+    def edit(self, table: pa.Table) -> pa.Table | None:
+        """`table` with the corrections written in, or None when none changes it."""
         if "customer_id" not in table.column_names:
             return None
         touched = False
-        for c in todo:
+        for c in self.todo:
             if c.column not in table.column_names:
                 continue
             mask = pc.fill_null(pc.equal(table["customer_id"], c.customer_id), False)
             if not pc.any(mask).as_py():
                 continue
-            matched.add(c.id)
+            self.matched.add(c.id)
             col = table[c.column]
             value = pa.scalar(None, col.type) if c.value is None else pa.array([c.value]).cast(col.type)[0]
             same = pc.is_null(col) if c.value is None else pc.fill_null(pc.equal(col, value), False)
             if pc.any(pc.and_(mask, pc.invert(same))).as_py():
                 index = table.column_names.index(c.column)
                 table = table.set_column(index, table.field(index), pc.if_else(mask, value, col))
-                changed.add(c.id)
+                self.changed.add(c.id)
                 touched = True
         return table if touched else None
 
-    return edit
+    def record(self, lake: Lake, *, version: int | None, settled_version: int, now: datetime | None = None) -> None:
+        """Record what the rewrite did: changed -> applied in `version`; found as corrected -> settled."""
+        with lake.store.begin() as conn:
+            for c in self.todo:
+                if c.id in self.changed:
+                    values = {"status": "applied", "applied_version": version, "applied_at": _now(now)}
+                elif c.id in self.matched:  # the snapshot already holds the corrected value
+                    values = {"status": "settled", "applied_version": settled_version, "applied_at": _now(now)}
+                else:
+                    continue  # the customer is not in this snapshot yet: keep waiting
+                conn.execute(update(Correction).where(Correction.id == c.id).values(**values))

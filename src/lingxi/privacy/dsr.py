@@ -4,8 +4,8 @@ What each request does, store by store (docs/privacy.md has the reasoning):
 
 - lake, every dataset with `customer_id`: export reads the rows (and anonymous events on the
   customer's devices); correction records an overlay, applied when the dataset is next rewritten;
-  erasure publishes a new version without the rows (one pointer update) and removes superseded
-  folders that held them;
+  erasure publishes a new version without the rows (one pointer update) and scrubs them from the
+  earlier versions kept for rollback;
 - lake quarantine: erasure removes rows carrying any of the customer's identifiers, file by file;
 - consent ledger: exported; erasure pseudonymises it (`erased:<ref>`), kept 3 years as evidence;
 - other operational rows (RM books, pending corrections): exported; erasure deletes them;
@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,7 +39,6 @@ from lingxi.auth import audit
 from lingxi.auth.audit import Action, Who
 from lingxi.capability import Subject
 from lingxi.engine import Engine as AnalyticEngine
-from lingxi.errors import StoreError
 from lingxi.keys import HashKey, Keys
 from lingxi.privacy import holdings
 from lingxi.privacy.erased import IDENTIFIER_COLUMNS, register_identifiers
@@ -53,7 +52,7 @@ from lingxi.privacy.tables import (
     subject_refs,
 )
 from lingxi.schema.contract import TABLES
-from lingxi.store.lake import QUARANTINE, Lake, Snapshot
+from lingxi.store.lake import QUARANTINE, Lake, Snapshot, link_or_copy
 from lingxi.store.tables import DatasetVersion
 
 EXPORT_FORMAT = "lingxi.dsr.export/1"
@@ -289,42 +288,89 @@ def _field_notes(dataset: str) -> dict[str, dict[str, Any]]:
 FileEdit = Callable[[Path], pa.Table | None]  # a file's new content, or None when it does not change
 
 
-def rewrite_dataset(lake: Lake, snap: Snapshot, edit: FileEdit) -> tuple[int | None, int]:
+def rewrite_dataset(
+    lake: Lake,
+    snap: Snapshot,
+    edit: FileEdit,
+    *,
+    expected_version: int | None = None,
+    note: str | None = None,
+    carries: Sequence[str] = (),
+) -> tuple[int | None, int]:
     """Publish a new version of `snap` with `edit` applied to each file; returns (version or None, files changed).
 
     Files that do not change are hard-linked (immutable, so sharing them is safe) into the new folder,
     keeping their partition folders; the new version replaces the old in one pointer update, so readers
-    see the dataset before or after the change, never half of it.
+    see the dataset before or after the change, never half of it. It runs under the dataset's writer
+    lock and publishes only while the dataset is still at `expected_version` (default: `snap`'s own; a
+    rollback rewrites an earlier version on top of the current one).
     """
-    plan = [(i, f, edit(f)) for i, part in enumerate(snap.paths) for f in sorted(part.rglob("*.parquet"))]
-    changed = sum(1 for *_, new in plan if new is not None)
-    if not changed:
-        return None, 0
-    folder, rows = lake.new_folder(snap.dataset), 0
-    for i, path, new in plan:
-        target = folder / path.parent.relative_to(snap.paths[i]) / f"p{i:04d}-{path.name}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if new is None:
-            _link(path, target)
-            rows += pq.read_metadata(target).num_rows
-        elif new.num_rows:
-            pq.write_table(new, target, compression="zstd")
-            rows += new.num_rows
-    latest = lake.snapshot(snap.dataset)
-    if latest is None or latest.version != snap.version:  # a load published meanwhile: do not replace it
-        shutil.rmtree(folder)
-        raise StoreError(f"`{snap.dataset}` changed while it was being rewritten", hint="run the request again")
-    version = lake.publish(
-        snap.dataset, folder, mode="replace", row_count=rows, contract_version=snap.contract_version, as_of=snap.as_of
-    )
+    with lake.writing(snap.dataset, note or "a data-subject request"):
+        plan = [(i, f, edit(f)) for i, part in enumerate(snap.paths) for f in sorted(part.rglob("*.parquet"))]
+        changed = sum(1 for *_, new in plan if new is not None)
+        if not changed:
+            return None, 0
+        folder, rows = lake.new_folder(snap.dataset), 0
+        try:
+            for i, path, new in plan:
+                target = folder / path.parent.relative_to(snap.paths[i]) / f"p{i:04d}-{path.name}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if new is None:
+                    link_or_copy(path, target)
+                    rows += pq.read_metadata(target).num_rows
+                elif new.num_rows:
+                    pq.write_table(new, target, compression="zstd")
+                    rows += new.num_rows
+            version = lake.publish(
+                snap.dataset,
+                folder,
+                mode="replace",
+                row_count=rows,
+                contract_version=snap.contract_version,
+                as_of=snap.as_of,
+                note=note,
+                carries=carries,
+                expected_version=snap.version if expected_version is None else expected_version,
+            )
+        except BaseException:  # a load published meanwhile (StoreError), or the write failed: nothing is visible
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return version, changed
 
 
-def _link(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or no hard links: copy
-        shutil.copy2(source, target)
+def _scrub_superseded(lake: Lake, dataset: str, current: Snapshot, without: FileEdit) -> tuple[int, int]:
+    """Remove the customer's rows from every kept earlier version of `dataset`; returns (folders, files) changed.
+
+    Earlier versions stay available to a rollback for the retention period (lingxi.store.retention), and an
+    erasure must reach them too: each file holding the customer is rewritten in place, atomically (a reader
+    sees the old file or the new one; other versions' hard links to the old file are rewritten in turn).
+    The row counts of the versions that list a changed folder are recounted.
+    """
+    folders = files = 0
+    touched: set[str] = set()
+    for folder in sorted(_folders_of(lake, dataset) - set(current.paths)):
+        if not folder.exists():
+            continue
+        hit = 0
+        for path in sorted(folder.rglob("*.parquet")):
+            new = without(path)
+            if new is None:
+                continue
+            tmp = path.with_name(path.name + ".tmp")
+            pq.write_table(new, tmp, compression="zstd")
+            os.replace(tmp, path)
+            hit += 1
+        if hit:
+            folders, files = folders + 1, files + hit
+            touched.add(lake.relative(folder))
+    if touched:
+        with lake.store.begin() as conn:
+            query = select(DatasetVersion.id, DatasetVersion.parts).where(DatasetVersion.dataset == dataset)
+            for row_id, parts in conn.execute(query).all():
+                if touched & set(parts):
+                    count = sum(pq.read_metadata(f).num_rows for p in parts for f in (lake.root / p).rglob("*.parquet"))
+                    conn.execute(update(DatasetVersion).where(DatasetVersion.id == row_id).values(row_count=count))
+    return folders, files
 
 
 def _rows_of(table: pa.Table, who: Subject, key: str) -> pa.ChunkedArray | pa.Array:
@@ -395,16 +441,16 @@ def erase_customer(
     actor: Who,
     hash_key: HashKey,
     now: datetime | None = None,
-    remove_superseded: bool = True,
+    scrub_superseded: bool = True,
 ) -> Receipt:
     """Erase a customer from every store (R18) and return the receipt; see the table in the module docstring.
 
     The operational store goes first, in one transaction: the tombstone and a keyed hash of every linked
     identifier (so no import brings the customer, or their anonymous rows, back while the lake is
     rewritten: `lingxi.privacy.erased`), then each declared holding (deleted, pseudonymised or retained, as
-    its capability declares). Then each lake dataset is republished without the customer, and superseded
-    folders holding their rows are removed (a query that resolved an older version before the erasure and
-    opens its files afterwards fails and must be retried). Running it again after a crash finishes the job.
+    its capability declares). Then each lake dataset is republished without the customer, under its writer
+    lock, and their rows are scrubbed from the files of earlier versions kept for rollback
+    (`_scrub_superseded`). Running it again after a crash finishes the job.
     """
     at, store = _now(now), lake.store
     who, kinds = _find_subject(lake, engine, customer_id, hash_key)
@@ -420,23 +466,25 @@ def erase_customer(
         registered = register_identifiers(conn, who.ref, {**seen, **kinds}, hash_key=hash_key, at=at)
         store_done = holdings.erase_store(conn, who, at)
     lake_done: dict[str, Any] = {}
-    for snap in lake.snapshots():
-        without = _without(who, holdings.lake_customer_column(snap.dataset))
-        version, files = rewrite_dataset(lake, snap, without)
-        current = lake.snapshot(snap.dataset)
-        gone = 0
-        if remove_superseded and current is not None:
-            for folder in sorted(_folders_of(lake, snap.dataset) - set(current.paths)):
-                if folder.exists() and any(without(f) is not None for f in folder.rglob("*.parquet")):
-                    shutil.rmtree(folder)
-                    gone += 1
-        if version is not None or gone:
+    for name in [s.dataset for s in lake.snapshots()]:
+        with lake.writing(name, "an erasure"):  # no load publishes the customer's rows between the steps
+            snap = lake.snapshot(name)
+            if snap is None:
+                continue
+            without = _without(who, holdings.lake_customer_column(name))
+            version, files = rewrite_dataset(lake, snap, without, note="erasure")
+            current = lake.snapshot(name)
+            folders = scrubbed = 0
+            if scrub_superseded and current is not None:
+                folders, scrubbed = _scrub_superseded(lake, name, current, without)
+        if version is not None or folders:
             removed = snap.row_count - current.row_count if version is not None and current else 0
-            lake_done[snap.dataset] = {
+            lake_done[name] = {
                 "rows_removed": removed,
                 "version": version,
                 "files_rewritten": files,
-                "superseded_folders_removed": gone,
+                "superseded_folders_scrubbed": folders,
+                "superseded_files_scrubbed": scrubbed,
             }
     stores = {
         "lake": lake_done,

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, insert, select
 
 from lingxi.keys import HashKey, Keys
@@ -83,6 +85,30 @@ class ErasureRegistry:
     def erased_identifiers(self, values: Iterable[str]) -> list[str]:
         """Those of `values` (trimmed) registered as identifiers of an erased customer."""
         return self._matching(values, "lingxi-identifier:", self.identifiers)
+
+    def erased_rows(self, table: pa.Table, key: str = "customer_id") -> pa.ChunkedArray | pa.Array | None:
+        """Mask of the rows of `table` an erasure removed (the rules in the module docstring); None when none.
+
+        For writers that rewrite lake files (rollback, compaction): only the distinct values are hashed.
+        """
+        if not self:
+            return None
+        names = table.column_names
+        mask: pa.ChunkedArray | pa.Array = pa.array([False] * table.num_rows, pa.bool_())
+        if key in names and self.subjects:
+            values = pc.unique(pc.cast(table[key], pa.string())).drop_null().to_pylist()
+            if erased := self.erased_customers(values):
+                hit = pc.is_in(pc.cast(table[key], pa.string()), value_set=pa.array(erased, pa.string()))
+                mask = pc.or_(mask, pc.fill_null(hit, False))
+        anonymous = pc.is_null(table[key]) if key in names else pa.array([True] * table.num_rows, pa.bool_())
+        for column in IDENTIFIER_COLUMNS:
+            if column not in names or not self.identifiers:
+                continue
+            text = pc.cast(pc.filter(table[column], anonymous), pa.string())
+            if erased := self.erased_identifiers(pc.unique(text).drop_null().to_pylist()):
+                hit = pc.and_(anonymous, pc.is_in(pc.cast(table[column], pa.string()), value_set=pa.array(erased)))
+                mask = pc.or_(mask, pc.fill_null(hit, False))
+        return mask if pc.any(mask).as_py() else None
 
 
 def load_registry(store: Engine | Connection, hash_key: HashKey) -> ErasureRegistry:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from lingxi.capability import Capability, LakeHolding, Served, Stage
-from lingxi.segments.service import TIER_DATASET, tier_stage
+from lingxi.segments.service import SOURCES, TIER_DATASET, tier_stage
 
 CAPABILITY = Capability(
     name="segments",
     description="Groups of customers; so far the AUM tiers, as a dated snapshot in the lake.",
     stages=(
         Stage(
-            "tiers", "compute every customer's AUM tier as a dated snapshot in the lake", tier_stage, after=("load",)
+            "tiers",
+            "compute every customer's AUM tier as a dated snapshot in the lake",
+            tier_stage,
+            after=("load",),
+            reads=SOURCES,
+            writes=(TIER_DATASET,),
         ),
     ),
     lake_holdings=(LakeHolding(TIER_DATASET),),

@@ -21,6 +21,9 @@ class Dataset(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # a derived dataset whose sources were rolled back or had a period replaced; cleared by its next publish
+    stale_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    stale_since: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class DatasetVersion(Base):
@@ -38,6 +41,8 @@ class DatasetVersion(Base):
     as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
     load_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)  # what published it, when not a load
+    carries: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # folders whose rows parts[0] carries over
 
 
 class Load(Base):
