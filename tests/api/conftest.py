@@ -59,11 +59,12 @@ def sim_phone(customer_id: str) -> str:
     return str(13_000_000_000 + (int(customer_id[1:]) * 7919 + SEED * 104_729) % 6_000_000_000)
 
 
-def build_bank(root: Path) -> Bank:
+def build_bank(root: Path, database_url: str | None = None) -> Bank:
+    """The synthetic bank under `root`; its operational store is SQLite there unless `database_url` names one."""
     from lingxi.sim import SimConfig, generate
 
     generate(root / "extracts", SimConfig(customers=CUSTOMERS, days=40, seed=SEED))
-    settings = Settings(data_dir=root / "data")
+    settings = Settings(data_dir=root / "data", database_url=database_url)
     store = connect(settings.resolved_database_url)
     migrate(store)
     lake = Lake(settings.lake_dir, store)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -84,3 +86,43 @@ def test_over_https_the_session_cookie_is_host_prefixed(anonymous: TestClient) -
     plain = TestClient(anonymous.app, base_url="http://localhost")
     r = plain.post("/api/v1/auth/login", json={"username": "strategist1", "password": PASSWORD})
     assert r.headers["set-cookie"].startswith("lx_session=")  # plain HTTP on loopback (development)
+
+
+def test_a_correction_with_a_birth_date_out_of_range_is_refused(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]]
+) -> None:
+    """Year 1 and 9999 are valid dates but no birth date: 422 naming the field, and nothing is corrected."""
+    client, csrf = clients["approver1"]
+    for when in ("0001-01-01", "9999-12-31"):
+        r = client.post(
+            f"/api/v1/customers/{bank.cust_b}/dsr/correct",
+            json={"changes": {"birth_date": when}},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 422, r.text
+        assert "`birth_date`" in r.json()["error"] and "out of range" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "field, request_args",
+    [
+        ("evidence", ("POST", "/api/v1/customers/{cust_a}/consents", {"json": grant(evidence="app\x00form")})),
+        ("notice_version", ("POST", "/api/v1/customers/{cust_a}/consents", {"json": grant(notice_version="v\x003")})),
+        ("changes.city", ("POST", "/api/v1/customers/{cust_b}/dsr/correct", {"json": {"changes": {"city": "x\x00"}}})),
+        ("actor", ("GET", "/api/v1/audit", {"params": {"actor": "rm\x00"}})),
+        ("target", ("GET", "/api/v1/audit", {"params": {"target": "\x00"}})),
+        ("target", ("GET", "/audit", {"params": {"target": "\x00"}, "headers": {"accept": "text/html"}})),
+    ],
+)
+def test_a_nul_character_is_refused_naming_the_field(
+    bank: Bank, clients: dict[str, tuple[TestClient, str]], field: str, request_args: tuple[str, str, dict[str, Any]]
+) -> None:
+    """PostgreSQL can neither store nor compare U+0000: on that store these were 500s. Now 422 on every store."""
+    client, csrf = clients["approver1"]
+    method, path, given = request_args
+    kwargs = dict(given)
+    url = path.format(cust_a=bank.cust_a, cust_b=bank.cust_b)
+    headers = {"X-CSRF-Token": csrf} | kwargs.pop("headers", {})
+    r = client.request(method, url, headers=headers, **kwargs)
+    assert r.status_code == 422, r.text
+    assert f"`{field}`" in r.text and "NUL" in r.text

@@ -123,3 +123,24 @@ def test_the_banks_app_records_with_a_bearer_token_and_needs_scope(app: FastAPI,
         f"/api/v1/customers/{bank.cust_a}/consents", json=grant(), headers={"Authorization": f"Bearer {write_only}"}
     )
     shape(r, 404)  # without customer:read no customer is in scope (docs/privacy.md)
+
+
+def test_an_idempotency_key_reveals_nothing_about_another_customer(app: FastAPI, bank: Bank) -> None:
+    """Security finding: the same key for another customer is a new event (201), not a 409 that confirms it exists."""
+    scopes = ["consent:write", "customer:read", "customer:read_all_branches"]
+    token = service.issue_token(app.state.lingxi.store, "approver1", scopes, by="cli:test", name="app-k").secret
+    api = TestClient(app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"})
+    body = grant(purpose="third_party_sharing", channel="call", occurred_at="2020-06-01T09:00:00+08:00")
+    url_a, url_b = (f"/api/v1/customers/{c}/consents" for c in (bank.cust_a, bank.cust_a2))
+    first = api.post(url_a, json=body)
+    assert first.status_code == 201, first.text
+    other = api.post(url_b, json=body | {"status": "withdrawn"})  # even with different content: B's own event
+    assert other.status_code == 201, other.text
+    assert other.json()["customer_id"] == bank.cust_a2 and other.json()["event_id"] != first.json()["event_id"]
+    retry = api.post(url_a, json=body)
+    assert retry.status_code == 200 and retry.json() == first.json()
+    header = {"Idempotency-Key": body["idempotency_key"]}
+    assert api.post(url_b, json=body | {"idempotency_key": None, "status": "withdrawn"}, headers=header).json() == (
+        other.json()
+    )
+    assert "idempotency key" in shape(api.post(url_a, json=body | {"status": "withdrawn"}), 409)["error"]

@@ -15,13 +15,15 @@ from sqlalchemy.exc import DBAPIError
 
 from lingxi.auth import PermissionDenied, Principal, Role, audit, permissions_of
 from lingxi.auth.audit import AuditQuery, Who
+from lingxi.capability import Subject
 from lingxi.config import DEV_HASH_KEY
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.errors import SpecError
 from lingxi.pipeline import StageContext, run_pipeline
 from lingxi.privacy import consent
+from lingxi.privacy.capability import pseudonymise_consent
 from lingxi.privacy.consent import IdempotencyConflict, Reason
-from lingxi.privacy.tables import ConsentEventRow, audit_target
+from lingxi.privacy.tables import ERASED_PREFIX, ConsentEventRow, audit_target, subject_ref
 from lingxi.store import Lake
 
 KEY = DEV_HASH_KEY
@@ -83,6 +85,37 @@ def test_same_idempotency_key_gives_the_same_event_and_one_audit_entry(store: sq
     assert len(audit.search(store, AuditQuery(action=audit.Action.CONSENT_CHANGE))) == 1
     with pytest.raises(IdempotencyConflict, match="app-req-1"):
         give(store, "C1", "marketing", "sms", "withdrawn", T0, key="app-req-1")
+
+
+def test_an_idempotency_key_is_scoped_to_its_customer(store: sqlalchemy.Engine) -> None:
+    """Another customer's key is invisible: the same key for B is a new event, never a conflict (security finding)."""
+    first = give(store, "A", "marketing", "sms", "granted", T0, key="app-req-1")
+    other = give(store, "B", "marketing", "sms", "withdrawn", T0 + timedelta(hours=1), key="app-req-1")
+    assert first.created and other.created
+    assert other.event.customer_id == "B" and other.event.event_id != first.event.event_id
+    assert consent.is_allowed(store, "A", "marketing", "sms") and not consent.is_allowed(store, "B", "marketing", "sms")
+    again = give(store, "A", "marketing", "sms", "granted", T0, key="app-req-1")
+    assert not again.created and again.event == first.event
+    assert not give(store, "B", "marketing", "sms", "withdrawn", T0 + timedelta(hours=1), key="app-req-1").created
+    with pytest.raises(IdempotencyConflict, match="app-req-1"):  # within one customer a reused key still conflicts
+        give(store, "B", "marketing", "sms", "granted", T0, key="app-req-1")
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ConsentEventRow)).scalar_one() == 2
+
+
+def test_erasing_two_customers_who_used_the_same_key(store: sqlalchemy.Engine) -> None:
+    """Erasure hashes the key the same way for both; their pseudonymised rows stay apart by reference."""
+    for customer in ("A", "B", "C"):
+        give(store, customer, "marketing", "sms", "granted", T0, key="app-req-1")
+    for customer in ("A", "B"):
+        who = Subject(customer, ref=subject_ref(customer, KEY), hash_key=KEY)
+        with store.begin() as conn:
+            assert pseudonymise_consent(conn, who, NOW)["events_pseudonymised"] == 1
+    with store.connect() as conn:
+        rows = conn.execute(select(ConsentEventRow.customer_id, ConsentEventRow.idempotency_key)).all()
+    erased = [key for customer, key in rows if customer.startswith(ERASED_PREFIX)]
+    assert len(erased) == 2 and erased[0] == erased[1] != "app-req-1"
+    assert consent.history(store, "C")[0].idempotency_key == "app-req-1"
 
 
 def test_a_channel_event_overrides_all_only_when_newer(store: sqlalchemy.Engine) -> None:

@@ -276,6 +276,26 @@ def test_correction_reaches_the_lake_and_settles(store: sqlalchemy.Engine, tmp_p
     assert all(f"`{n}`" in str(info.value) for n in ("customer_id", "gender", "birth_date"))
 
 
+@pytest.mark.parametrize("when", ["0001-01-01", "9999-12-31", "1899-12-31", "2026-11-03"])
+def test_a_corrected_birth_date_must_lie_between_1900_and_today(
+    store: sqlalchemy.Engine, tmp_path: Path, when: str
+) -> None:
+    lake = Lake(tmp_path / "lake", store)
+    with DuckDBEngine(threads=1) as engine:
+        load(
+            lake,
+            engine,
+            LoadOptions("customers", factories.write_csv(tmp_path / "c.csv", factories.customers(3)), hash_key=KEY),
+        )
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with pytest.raises(SpecError, match=f"`birth_date`: `{when}` is out of range \\(1900-01-01 to today\\)"):
+        correction.correct_customer(lake, "C000002", {"birth_date": when}, actor=STAFF, hash_key=KEY, now=now)
+    fine = correction.correct_customer(
+        lake, "C000002", {"birth_date": "1900-01-01"}, actor=STAFF, hash_key=KEY, now=now
+    )
+    assert fine.stores["lake"]["overlay"] == ["birth_date"]
+
+
 def test_cli_consent_and_dsr_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import typer
     from typer.testing import CliRunner

@@ -92,7 +92,7 @@ def install(app: FastAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in exc.errors()
         ]
-        return respond(request, 422, "the request is invalid", errors)
+        return respond(request, 422, invalid_message(errors), errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -102,6 +102,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         return _internal(request, exc)
+
+
+#: Where a request value came from, as FastAPI's validation errors name it (the first element of `loc`).
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def invalid_message(errors: Sequence[dict[str, Any]], shown: int = 3) -> str:
+    """`the request is invalid: `before_seq`: Input should be ...`: the fields named, so a client sees which."""
+    parts = []
+    for e in errors[:shown]:
+        loc = e["loc"][1:] if e["loc"] and e["loc"][0] in _SOURCES else e["loc"]
+        name = ".".join(part[:64] for part in loc) or "body"  # a refused dict key is in `loc`, as sent
+        parts.append(f"`{name}`: {e['msg']}")
+    more = f" (and {len(errors) - shown} more)" if len(errors) > shown else ""
+    return "the request is invalid" + (": " + "; ".join(parts) + more if parts else "")
 
 
 def _internal(request: Request, exc: Exception) -> Response:

@@ -31,6 +31,17 @@ StoreTime = Annotated[datetime, AfterValidator(_utc)]
 #: A time from the lake: the contract's bank local time (Asia/Shanghai), sent with its offset.
 BankTime = Annotated[datetime, AfterValidator(_bank_local)]
 
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain a NUL character (U+0000)")
+    return value
+
+
+#: Free text from a request that may reach the operational store: PostgreSQL can neither store nor compare
+#: a NUL character (a 500 from the driver), so it is refused as invalid input (422 naming the field).
+NO_NUL = AfterValidator(_no_nul)
+
 CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 CustomerPath = Annotated[CustomerId, Path(description="The customer number (CIF).")]
 UnmaskField = Literal["name", "address"]  # the lake holds no mobile or ID number, only their hashes

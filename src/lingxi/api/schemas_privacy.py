@@ -11,11 +11,11 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from lingxi.api.schemas import Model, StoreTime
+from lingxi.api.schemas import NO_NUL, Model, StoreTime
 from lingxi.privacy.consent import Channel, Purpose, Source, Status
 
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256), NO_NUL]
 
 
 class ConsentRequest(Model):
@@ -29,7 +29,7 @@ class ConsentRequest(Model):
     idempotency_key: IdempotencyKey | None = Field(
         None, description="One per customer action; or send the `Idempotency-Key` header (the same value if both)."
     )
-    notice_version: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+    notice_version: Annotated[str, StringConstraints(min_length=1, max_length=64), NO_NUL] | None = Field(
         None, description="Required for a grant: the privacy notice version the customer saw."
     )
     evidence: ShortText | None = Field(
@@ -92,7 +92,8 @@ class ExportResult(Model):
 class CorrectionRequest(Model):
     changes: Annotated[
         dict[
-            Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[str, Field(max_length=256)] | None
+            Annotated[str, StringConstraints(min_length=1, max_length=64), NO_NUL],
+            Annotated[str, Field(max_length=256), NO_NUL] | None,
         ],
         Field(min_length=1, max_length=20),
     ] = Field(description="`customers` column -> new value (text; null clears); `phone` and `id_no` take raw numbers.")

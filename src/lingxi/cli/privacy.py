@@ -59,7 +59,7 @@ def record(
     channel: Annotated[str, typer.Option(help="all, sms, push, email, wechat or call.")],
     status: Annotated[str, typer.Option(help="granted or withdrawn.")],
     source: Annotated[str, typer.Option(help="app, branch, call_centre, sms_reply or wechat.")],
-    key: Annotated[str, typer.Option("--key", help="Idempotency key: the same key never records twice.")],
+    key: Annotated[str, typer.Option("--key", help="Idempotency key: never records twice for the same customer.")],
     at: Annotated[str | None, typer.Option("--at", help="When the customer acted (ISO 8601 with zone); now.")] = None,
     notice: Annotated[str | None, typer.Option("--notice", help="Privacy notice version (grants).")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", help="Form, script or reply id (grants).")] = None,

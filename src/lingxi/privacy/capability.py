@@ -38,7 +38,11 @@ def export_consent(store: Engine, who: Subject) -> dict[str, Any]:
 
 
 def pseudonymise_consent(conn: Connection, who: Subject, at: datetime) -> dict[str, Any]:
-    """Replace the customer id (and the idempotency key, which may embed it) by keyed references."""
+    """Replace the customer id (and the idempotency key, which may embed it) by keyed references.
+
+    Keys are unique per customer (migration 0006), and each erased customer has their own `erased:<ref>`,
+    so two erased customers who sent the same key keep distinct rows.
+    """
     keys = conn.execute(
         select(ConsentEventRow.seq, ConsentEventRow.idempotency_key).where(
             ConsentEventRow.customer_id == who.customer_id

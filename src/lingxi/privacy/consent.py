@@ -193,6 +193,10 @@ def record_consent(
 ) -> Recorded:
     """Append one grant or withdrawal; a retry with the same `idempotency_key` returns the first event.
 
+    Keys are the customer's own: the same key sent for another customer is simply another event, so
+    neither the answer nor a conflict tells the caller that some other customer used it. Only the same
+    key for the same customer with different content is an `IdempotencyConflict`.
+
     A grant must name the notice version the customer saw and the evidence of their affirmative act
     (the UI element, script or reply that captured it; COMPLIANCE R2, R6); a withdrawal needs neither,
     so withdrawing stays as easy as granting (R4). `occurred_at` must carry a time zone and may not lie
@@ -238,7 +242,7 @@ def record_consent(
         "evidence": redact_identifiers(evidence)[:256] if evidence else None,
     }
     for _ in range(3):
-        existing = _by_key(store, idempotency_key)
+        existing = _by_key(store, customer_id, idempotency_key)
         if existing is not None:
             return Recorded(_same_or_conflict(existing, row), created=False)
         try:
@@ -246,7 +250,7 @@ def record_consent(
                 seq = conn.execute(insert(ConsentEventRow).values(**row).returning(ConsentEventRow.seq)).scalar_one()
                 _audit(conn, who, customer_id, purpose, channel, status, hash_key, recorded_at)
             return Recorded(ConsentEvent(seq=seq, **row), created=True)
-        except IntegrityError:  # a concurrent retry with the same key won the insert: read theirs
+        except IntegrityError:  # a concurrent retry with the same customer and key won the insert: read theirs
             continue
     raise IdempotencyConflict(f"idempotency key `{idempotency_key}` is being recorded concurrently", hint="retry")
 
@@ -273,7 +277,7 @@ def _audit(
 
 
 def _same_or_conflict(existing: ConsentEvent, row: dict[str, Any]) -> ConsentEvent:
-    compared = ("customer_id", "purpose", "channel", "status", "occurred_at")
+    compared = ("purpose", "channel", "status", "occurred_at")  # the customer is the same: keys are per customer
     if any(getattr(existing, k) != row[k] for k in compared):
         raise IdempotencyConflict(
             f"idempotency key `{existing.idempotency_key}` was already used for a different consent event",
@@ -286,9 +290,11 @@ def _event(row: ConsentEventRow) -> ConsentEvent:
     return ConsentEvent(**{k: getattr(row, k) for k in ConsentEvent.__dataclass_fields__})
 
 
-def _by_key(store: Engine, key: str) -> ConsentEvent | None:
+def _by_key(store: Engine, customer_id: str, key: str) -> ConsentEvent | None:
+    """The customer's event recorded under `key`; another customer's event under the same key is never read."""
+    mine = (ConsentEventRow.customer_id == customer_id) & (ConsentEventRow.idempotency_key == key)
     with store.connect() as conn:
-        row = conn.execute(select(ConsentEventRow).where(ConsentEventRow.idempotency_key == key)).one_or_none()
+        row = conn.execute(select(ConsentEventRow).where(mine)).one_or_none()
     return None if row is None else _event(row)  # type: ignore[arg-type]
 
 
@@ -426,20 +432,20 @@ def _import_row(item: dict[str, Any], actor: Who, recorded_at: datetime) -> dict
 
 
 def _insert_missing(store: Engine, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows whose idempotency key is not in the ledger yet; returns how many were inserted."""
+    """Insert the rows whose (customer, idempotency key) is not in the ledger yet; returns how many were inserted."""
     for _ in range(3):
-        keys = [r["idempotency_key"] for r in rows]
-        with store.connect() as conn:
-            have = (
-                set(
-                    conn.execute(
-                        select(ConsentEventRow.idempotency_key).where(ConsentEventRow.idempotency_key.in_(keys))
-                    ).scalars()
+        keys = {r["idempotency_key"] for r in rows}
+        customers = {r["customer_id"] for r in rows}
+        have: set[tuple[str, str]] = set()
+        if rows:
+            with store.connect() as conn:
+                found = conn.execute(
+                    select(ConsentEventRow.customer_id, ConsentEventRow.idempotency_key).where(
+                        ConsentEventRow.idempotency_key.in_(keys), ConsentEventRow.customer_id.in_(customers)
+                    )
                 )
-                if keys
-                else set()
-            )
-        missing = [r for r in rows if r["idempotency_key"] not in have]
+                have = {(customer, key) for customer, key in found}
+        missing = [r for r in rows if (r["customer_id"], r["idempotency_key"]) not in have]
         if not missing:
             return 0
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,11 @@ from lingxi.privacy.tables import (
     subject_ref,
 )
 from lingxi.schema.contract import TABLES
+from lingxi.schema.types import Column
 from lingxi.store.lake import Lake
+
+#: The earliest date a correction may set; earlier ones are typos (year 1, 0001-01-01) rather than facts.
+EARLIEST_DATE = date(1900, 1, 1)
 
 
 def correct_customer(
@@ -75,6 +79,8 @@ def correct_customer(
             problems.append(f"`{name}`: must be one of {', '.join(column.allowed)}")
         elif value is not None and not _castable(value, column.arrow_type):
             problems.append(f"`{name}`: `{value}` is not a valid {column.type}")
+        elif value is not None and column.type in ("date", "timestamp") and not _plausible(value, column, at):
+            problems.append(f"`{name}`: `{value}` is out of range ({EARLIEST_DATE.isoformat()} to today)")
         values[column_name] = value
     if problems or not values:
         raise SpecError("correction", problems or ["no changes given"], hint="see docs/data-contract.md#customers")
@@ -113,6 +119,17 @@ def correctable_fields() -> list[str]:
     flags the bank decides are not among them."""
     hashed = {column: raw for raw, (column, _) in HASHED_INPUTS.items()}
     return [hashed.get(c, c) for c in TABLES["customers"].correctable]
+
+
+def _plausible(value: str, column: Column, at: datetime) -> bool:
+    """A corrected date is a fact of the customer's past (a birth date): from 1900 up to today, not year 1 or 9999."""
+    cast = pa.array([value], pa.string()).cast(column.arrow_type)[0]
+    try:
+        when = cast.as_py()
+    except (ValueError, OverflowError):  # before year 1 or after 9999: no Python date
+        return False
+    day = when.date() if isinstance(when, datetime) else when
+    return bool(EARLIEST_DATE <= day <= at.date())
 
 
 def _castable(value: str, arrow_type: pa.DataType) -> bool:

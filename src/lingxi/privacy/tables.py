@@ -1,8 +1,9 @@
-"""Operational-store tables of the privacy capability (migrations 0003, 0004), on the shared declarative `Base`.
+"""Operational-store tables of the privacy capability (migrations 0003, 0004, 0006), on the shared declarative `Base`.
 
 - `lx_consent_event`: the consent ledger. Append-only: database triggers refuse every UPDATE and
   DELETE except one, the one-way pseudonymisation an erasure performs (the customer id becomes an
   `erased:` reference, nothing else changes), and the retention purge of rows already pseudonymised.
+  Idempotency keys are unique per customer (0006), so one customer's key says nothing about another's.
 - `lx_erasure`: one tombstone per erased customer, holding only the keyed reference; imports and
   restores consult it so an erased customer does not come back.
 - `lx_erased_identifier` (0004): a keyed hash of every identifier linked to an erased customer (device
@@ -21,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lingxi.keys import HashKey, Keys
@@ -30,6 +31,8 @@ from lingxi.store.tables import Base
 
 #: Prefix of the customer id of a pseudonymised ledger row; the triggers of migration 0003 test it.
 ERASED_PREFIX = "erased:"
+#: The ledger's idempotency keys are unique per customer (migration 0006), never across customers.
+CUSTOMER_KEY_CONSTRAINT = "uq_lx_consent_event_customer_key"
 #: How long pseudonymised consent evidence is kept after an erasure (COMPLIANCE.md: at least 3 years).
 CONSENT_EVIDENCE_RETENTION = timedelta(days=3 * 365)
 
@@ -66,11 +69,15 @@ class ConsentEventRow(Base):
     """One grant or withdrawal, exactly as the customer gave it. Never changed; see the module docstring."""
 
     __tablename__ = "lx_consent_event"
-    __table_args__ = (Index("ix_lx_consent_event_subject", "customer_id", "purpose", "channel", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_lx_consent_event_subject", "customer_id", "purpose", "channel", "occurred_at"),
+        # per customer (0006): a key another customer used is a new event, so a 409 reveals nothing about them
+        UniqueConstraint("customer_id", "idempotency_key", name=CUSTOMER_KEY_CONSTRAINT),
+    )
 
     seq: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)  # arrival order, tie-breaker
     event_id: Mapped[str] = mapped_column(String(32), unique=True)  # public id returned to the caller
-    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))  # the client's, unique per customer
     customer_id: Mapped[str] = mapped_column(String(80))  # `erased:<ref>` after an erasure
     purpose: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))

@@ -24,7 +24,7 @@ from lingxi.api.deps import (
     set_session_cookie,
     sign_in,
 )
-from lingxi.api.schemas import CustomerId
+from lingxi.api.schemas import NO_NUL, CustomerId
 from lingxi.api.state import AppState, app_state
 from lingxi.auth import audit
 from lingxi.auth.errors import AuthenticationFailed, PermissionDenied
@@ -190,9 +190,9 @@ def audit_page(
     request: Request,
     principal: Annotated[Principal, Depends(requires(Permission.AUDIT_READ))],
     state: State,
-    actor: str | None = None,
+    actor: Annotated[str | None, NO_NUL] = None,
     action: str | None = None,
-    target: str | None = None,
+    target: Annotated[str | None, NO_NUL] = None,
     before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     actions = audit.known_actions()

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from lingxi.api.deps import requires
-from lingxi.api.schemas import AuditEntryPublic, AuditPage
+from lingxi.api.schemas import NO_NUL, AuditEntryPublic, AuditPage
 from lingxi.api.state import AppState, app_state
 from lingxi.auth import audit
 from lingxi.auth.roles import Permission
@@ -15,7 +15,7 @@ from lingxi.auth.scope import Principal
 from lingxi.errors import InputError
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-Text = Annotated[str | None, Query(max_length=256)]
+Text = Annotated[str | None, Query(max_length=256), NO_NUL]
 
 
 def _public(entry: audit.Entry) -> AuditEntryPublic:

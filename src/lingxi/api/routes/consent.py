@@ -5,7 +5,8 @@ caller's branch scope (lingxi.customers.requests, the same answer as the 360: 40
 out-of-scope alike), so a branch RM cannot write consent for another branch's customer by guessing its
 number. A token for the bank's app therefore carries `customer:read` and `customer:read_all_branches`
 with `consent:write`.
-The ledger itself (lingxi.privacy.consent) validates, deduplicates by idempotency key and audits.
+The ledger itself (lingxi.privacy.consent) validates, deduplicates by idempotency key (per customer: another
+customer's key is never a conflict, so a 409 reveals nothing about them) and audits.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def _decision(d: consent.Decision) -> ConsentDecision:
     "/{customer_id}/consents",
     status_code=201,
     responses={
-        200: {"model": ConsentEventPublic, "description": "A retry with the same idempotency key: the first event."},
-        409: {"model": ErrorPublic, "description": "The idempotency key was used for a different event."},
+        200: {"model": ConsentEventPublic, "description": "A retry of this customer's key: the first event."},
+        409: {"model": ErrorPublic, "description": "This customer's key was used for a different event."},
     },
 )
 def record_consent(

@@ -98,6 +98,11 @@ def upgrade() -> None:
         sa.Column("applied_at", sa.DateTime, nullable=True),
         sa.Column("applied_version", sa.Integer, nullable=True),
     )
+    create_guard()
+
+
+def create_guard() -> None:
+    """The append-only triggers of `lx_consent_event`; migrations that rebuild the table on SQLite call it again."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_FUNCTION)
         op.execute(

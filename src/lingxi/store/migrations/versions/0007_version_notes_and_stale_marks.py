@@ -7,7 +7,7 @@ over (compaction, period replacement), so the loader still knows an extract it m
 period replaced; the next publish of the dataset (its pipeline stage) clears them.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-10
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
