@@ -23,6 +23,7 @@ from lingxi.engine import Engine
 from lingxi.engine.duckdb import DuckDBEngine
 from lingxi.engine.sql import render
 from lingxi.pipeline import StageContext, run_pipeline
+from lingxi.schema.fx import RATES
 from lingxi.segments import compile_tier_snapshot
 from lingxi.segments.service import SOURCES, publish_tier_snapshot
 from lingxi.store import Lake, connect, migrate
@@ -70,7 +71,7 @@ def main() -> None:
     sql = render(compile_tier_snapshot(), "duckdb")
     results: list[tuple[str, float, int]] = []
     with DuckDBEngine(memory_limit="2GB") as engine:
-        lake.register(engine, SOURCES)
+        lake.register(engine, (*SOURCES, RATES))  # the baseline's SQL converts foreign holdings too
 
         def lingxi() -> int:
             snapshot = publish_tier_snapshot(lake, engine)

@@ -40,6 +40,7 @@ def test_customer_360(golden_sql: GoldenSQL) -> None:
     golden_sql.check("accounts", queries.accounts_query())
     golden_sql.check("recent_transactions", queries.recent_query("transactions"))
     golden_sql.check("recent_events", queries.recent_query("events"))
+    golden_sql.check("rates_between", queries.rates_between_query())
     golden_sql.check("consents", queries.consents_query())
 
 
@@ -47,6 +48,7 @@ def test_dashboard_counts(golden_sql: GoldenSQL) -> None:
     golden_sql.check("head_office", queries.dashboard_counts_query(SCOPES["head_office"], with_aum=True))
     golden_sql.check("branch", queries.dashboard_counts_query(SCOPES["branch"], with_aum=True))
     golden_sql.check("branch_without_holdings", queries.dashboard_counts_query(SCOPES["branch"], with_aum=False))
+    golden_sql.check("fx_rates", queries.fx_rates_query())
 
 
 def test_scope_values_are_literals_and_request_values_placeholders() -> None:
@@ -54,6 +56,8 @@ def test_scope_values_are_literals_and_request_values_placeholders() -> None:
     assert "WHERE branch_id = 'B''; DROP TABLE customers; --'" in sql
     assert sql.count("?") == 2  # the prefix and the limit, bound when the query runs
     assert render(queries.holdings_query()).count("?") == 2
+    assert render(queries.rates_between_query()).count("?") == 4
+    assert render(queries.fx_rates_query()).count("?") == 1
 
 
 def test_trees_are_built_once_per_scope() -> None:

@@ -1,15 +1,16 @@
-"""The worked example of docs/loading.md, run as a user runs it: three unloads, three mapping files, no prep script.
+"""The worked example of docs/loading.md, run as a user runs it: four unloads, four mapping files, no prep script.
 
 The files under tests/data/worked/ are a bank's own export: headerless `;`-separated DB2 unloads, the
 customer master with resident ID numbers (birth date and gender inside) and two-digit years, accounts in
-three currencies, and a ledger keyed by account with signed amounts. The docs quote the mapping files;
-a test keeps the quotes and the files the same.
+three currencies, the bank's middle rates per 100 units, and a ledger keyed by account with signed amounts.
+The docs quote the mapping files; a test keeps the quotes and the files the same.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,12 @@ from ..clirunner import cli_runner
 
 WORKED = Path(__file__).parents[1] / "data" / "worked"
 DOCS = Path(__file__).parents[2] / "docs" / "loading.md"
-LOADS = [("customers", "KH_20261130.del"), ("accounts", "ZH_20261130.del"), ("transactions", "LS_20261130.del")]
+LOADS = [
+    ("customers", "KH_20261130.del"),
+    ("accounts", "ZH_20261130.del"),
+    ("fx_rates", "HL_20261127.del"),
+    ("transactions", "LS_20261130.del"),
+]
 
 
 @pytest.fixture
@@ -32,14 +38,15 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return cli_runner(monkeypatch, tmp_path / "data", columns=200)
 
 
-def rows(data: Path, table: str) -> dict[str, dict[str, object]]:
+def rows(data: Path, table: str, key: str | None = "first") -> dict[str, dict[str, object]]:
+    """The published rows of `table` by their first column (or by their position, `key=None`)."""
     settings = Settings(data_dir=data)
     store = connect(settings.resolved_database_url)
     with DuckDBEngine(memory_limit="256MB", threads=1) as engine:
         Lake(settings.lake_dir, store).register(engine, [table])
         found = engine.run(f"SELECT * FROM {table}", label="worked example").to_pylist()
     store.dispose()
-    return {str(next(iter(r.values()))): r for r in found}
+    return {str(next(iter(r.values()))) if key else str(i): r for i, r in enumerate(found)}
 
 
 def test_the_worked_example_loads_with_mapping_files_alone(cli: CliRunner, tmp_path: Path) -> None:
@@ -73,6 +80,10 @@ def test_the_worked_example_loads_with_mapping_files_alone(cli: CliRunner, tmp_p
         "debit",
     )
     assert ledger["T0005"]["channel"] is None  # code 99 maps to null
+    # each transaction in its account's currency; Monday the 30th converts at Friday the 27th's rate
+    assert {t: r["currency"] for t, r in ledger.items()} == {"T0001": "CNY", "T0002": "USD", "T0005": "HKD"}
+    rates = {(r["currency"], r["rate_date"]): r["rate"] for r in rows(data, "fx_rates", key=None).values()}
+    assert rates[("USD", date(2026, 11, 27))] == Decimal("7.123400") and len(rates) == 4
     shown = cli.invoke(app, ["quarantine", "show", "transactions"]).output
     assert "lookup_not_found" in shown and "after_as_of" in shown
 
@@ -80,6 +91,6 @@ def test_the_worked_example_loads_with_mapping_files_alone(cli: CliRunner, tmp_p
 def test_the_docs_quote_the_mapping_files_as_they_are() -> None:
     text = DOCS.read_text(encoding="utf-8")
     quoted = re.findall(r"```yaml\n(# tests/data/worked/(\w+)\.yaml.*?)```", text, re.S)
-    assert {name for _, name in quoted} == {"customers", "accounts", "transactions"}
+    assert {name for _, name in quoted} == {"customers", "accounts", "fx_rates", "transactions"}
     for block, name in quoted:
         assert block == (WORKED / f"{name}.yaml").read_text(encoding="utf-8"), f"docs/loading.md quotes {name}.yaml"

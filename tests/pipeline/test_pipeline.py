@@ -64,7 +64,8 @@ def test_the_synthetic_bank_loads_whole_through_the_pipeline(lake: Lake, tmp_pat
         run_pipeline(ctx)
     loaded = {r.table: r for r in ctx.loads}
     assert set(loaded) == {
-        "customers", "products", "accounts", "holdings", "transactions", "events", "identities", "consent_events"
+        "customers", "products", "accounts", "fx_rates", "holdings", "transactions", "events", "identities",
+        "consent_events",
     }  # fmt: skip
     assert all(r.status == "published" and r.rows_quarantined == 0 for r in loaded.values())
     assert loaded["customers"].rows_valid == 1500

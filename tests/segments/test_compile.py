@@ -8,7 +8,7 @@ import pytest
 
 from lingxi.engine.sql import DIALECTS, col, render
 from lingxi.segments import DEFAULT_TIERS, TierSpec, compile_tier_snapshot, tier_case
-from lingxi.segments.compile import asset_holdings, aum_per_customer, latest_holdings_date
+from lingxi.segments.compile import asset_holdings, aum_per_customer, latest_holdings_date, unpriced_holdings
 
 from ..golden import GoldenSQL
 
@@ -28,6 +28,7 @@ def test_tier_snapshot(golden_sql: GoldenSQL) -> None:
     golden_sql.check("custom_tiers", compile_tier_snapshot(CUSTOM))
     golden_sql.check("one_tier", compile_tier_snapshot(ONE))
     golden_sql.check("deposits_only", compile_tier_snapshot(asset_types=("deposit", "time_deposit")))
+    golden_sql.check("without_rates", compile_tier_snapshot(rates=False))  # before `fx_rates` is published
 
 
 def test_tier_parts(golden_sql: GoldenSQL) -> None:
@@ -35,6 +36,7 @@ def test_tier_parts(golden_sql: GoldenSQL) -> None:
     golden_sql.check("asset_holdings", asset_holdings())
     golden_sql.check("latest_holdings_date", latest_holdings_date())
     golden_sql.check("aum_per_customer", aum_per_customer())
+    golden_sql.check("unpriced_holdings", unpriced_holdings())
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

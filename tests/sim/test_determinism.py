@@ -24,7 +24,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     generate(tmp_path / "b", SMALL)
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert a.keys() == b.keys()
-    assert len(a) == 1 + 1 + 3 * 8  # manifest, products, 3 chunks x 8 tables
+    assert len(a) == 1 + 2 + 3 * 8  # manifest, products and fx_rates, 3 chunks x 8 tables
     assert all(a[k] == b[k] for k in a)
 
 

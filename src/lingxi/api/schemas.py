@@ -136,14 +136,20 @@ class Profile(Model):
     is_vulnerable: bool | None
     has_phone: bool
     has_id_no: bool
-    aum: float
+    aum: float | None = Field(description="In CNY; null when an amount had no FX rate.")
     aum_as_of: date | None
     aum_tier: str
 
 
 class AumPoint(Model):
     snapshot_date: date
-    aum: float
+    aum: float | None = Field(description="In CNY; null when an amount had no FX rate.")
+
+
+class FxRate(Model):
+    currency: str = Field(description="ISO 4217 code.")
+    rate: float | None = Field(description="CNY for one unit; null when no rate is loaded on or before the date.")
+    rate_date: date | None = Field(description="The business date of the rate (the latest on or before the amount's).")
 
 
 class Holding(Model):
@@ -151,7 +157,11 @@ class Holding(Model):
     product_name: str | None
     product_type: str | None
     product_risk_level: str | None
-    balance: float
+    currency: str = Field(description="ISO 4217 code of `balance`.")
+    balance: float = Field(description="In `currency`.")
+    fx_rate: float | None = Field(description="CNY for one unit of `currency` (null for CNY).")
+    fx_rate_date: date | None
+    balance_cny: float | None = Field(description="`balance` × `fx_rate`, rounded to the fen; null without a rate.")
 
 
 class Account(Model):
@@ -168,7 +178,11 @@ class Account(Model):
 class Transaction(Model):
     txn_id: str
     ts: BankTime
-    amount: float
+    amount: float = Field(description="In `currency`.")
+    currency: str = Field(description="ISO 4217 code of `amount`.")
+    fx_rate: float | None = Field(description="CNY for one unit of `currency` on the transaction's day (null for CNY).")
+    fx_rate_date: date | None
+    amount_cny: float | None = Field(description="`amount` × `fx_rate`, rounded to the fen; null without a rate.")
     direction: str | None
     channel: str | None
     category: str | None
@@ -194,6 +208,7 @@ class Consent(Model):
 class Customer360(Model):
     profile: Profile
     aum_trend: list[AumPoint]
+    aum_rates: list[FxRate] = Field(description="The rates the AUM's foreign-currency holdings were converted at.")
     holdings: list[Holding]
     accounts: list[Account]
     transactions: list[Transaction]
@@ -219,6 +234,7 @@ class CustomerCounts(Model):
     by_tier: list[Count]
     by_risk: list[Count]
     by_branch: list[Count]
+    fx_rates: list[FxRate] = Field(description="Each currency's rate on the AUM date (CNY per unit).")
 
 
 class QuarantineCount(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lingxi.auth.roles import Permission
 from lingxi.capability import Capability, NavEntry, Served
 
-TRANSACTION_COLUMNS = "txn_id customer_id ts amount direction channel category counterparty_type product_id"
+TRANSACTION_COLUMNS = "txn_id customer_id ts amount currency direction channel category counterparty_type product_id"
 
 CAPABILITY = Capability(
     name="customers",
@@ -17,6 +17,7 @@ CAPABILITY = Capability(
         Served("accounts"),
         Served("holdings"),
         Served("products", order_by=()),
+        Served("fx_rates", order_by=("currency", "rate_date")),  # every amount's rate to CNY
         Served("consent_events"),
         Served("transactions", tuple(TRANSACTION_COLUMNS.split())),
         Served("events", ("event_id", "customer_id", "ts", "channel", "event_name")),

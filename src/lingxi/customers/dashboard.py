@@ -1,8 +1,9 @@
 """The home dashboard's numbers: customers by AUM tier, risk level and branch; data freshness; quarantine.
 
-Tiers come from the segments capability's dated tier snapshot (`aum_tiers`, written by the pipeline's
-`tiers` stage); before the first pipeline run, or when holdings of a later date were loaded after it, they
-are computed from the holdings, with the same result the next snapshot will give.
+AUM is in CNY; the dashboard lists the rate of each currency on the AUM date (`fx_rates`), the rates its
+tiers were decided at. Tiers come from the segments capability's dated tier snapshot (`aum_tiers`, written by
+the pipeline's `tiers` stage); before the first pipeline run, or when holdings of a later date were loaded
+after it, they are computed from the holdings, with the same result the next snapshot will give.
 
 Customer counts go through the same scoped subquery as every other customer read, so a branch RM's
 dashboard counts only their branch. Results are cached per (lake generation, scope): the numbers only
@@ -20,8 +21,9 @@ from typing import Any
 from sqlalchemy import Engine, Integer, func, select
 
 from lingxi.auth.scope import Principal, scope_filter
-from lingxi.customers.queries import dashboard_counts_query, tier_date_query
+from lingxi.customers.queries import dashboard_counts_query, fx_rates_query, tier_date_query
 from lingxi.schema.contract import RISK_LEVELS
+from lingxi.schema.fx import RATES
 from lingxi.segments import DEFAULT_TIERS
 from lingxi.segments.compile import latest_holdings_date
 from lingxi.segments.service import TIER_DATASET
@@ -55,6 +57,7 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
         "by_tier": [{"key": t.code, "count": 0} for t in DEFAULT_TIERS.tiers],
         "by_risk": [{"key": r, "count": 0} for r in RISK_LEVELS],
         "by_branch": [],
+        "fx_rates": [],
     }
     if not reader.has("customers"):
         return empty
@@ -65,7 +68,8 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
         tiers_on = reader.rows(tier_date_query(), label="tier snapshot date")[0]["snapshot_date"]
         tiers = as_of is None or (tiers_on is not None and tiers_on >= as_of)
         as_of = tiers_on if tiers else as_of
-    query = dashboard_counts_query(principal, with_aum=with_aum, from_snapshot=tiers)
+    rates = reader.has(RATES)
+    query = dashboard_counts_query(principal, with_aum=with_aum, from_snapshot=tiers, rates=rates)
     rows = reader.rows(query, label="dashboard counts")
     by: dict[str, dict[str, int]] = {"tier": {}, "risk": {}, "branch": {}}
     for r in rows:
@@ -77,7 +81,18 @@ def _compute(reader: LakeReader, principal: Principal) -> dict[str, Any]:
         "by_tier": [{"key": t.code, "count": by["tier"].get(t.code, 0)} for t in DEFAULT_TIERS.tiers],
         "by_risk": [{"key": r, "count": by["risk"].get(r, 0)} for r in risks],
         "by_branch": [{"key": k, "count": n} for k, n in sorted(by["branch"].items(), key=lambda kv: (-kv[1], kv[0]))],
+        "fx_rates": _rates_on(reader, as_of) if rates and as_of is not None else [],
     }
+
+
+def _rates_on(reader: LakeReader, on: date) -> list[dict[str, Any]]:
+    """Each currency's rate on `on` (the latest on or before it), as the AUM of that date converts it."""
+    rows = reader.rows(fx_rates_query(), [on], label="FX rates of the AUM date")
+    return [
+        {"currency": r["currency"], "rate": r["rate"], "rate_date": r["rate_date"]}
+        for r in rows
+        if r["currency"] != "CNY"
+    ]
 
 
 def freshness(reader: LakeReader) -> list[dict[str, Any]]:

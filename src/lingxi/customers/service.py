@@ -11,6 +11,10 @@ Search is by customer-number prefix or by mobile number. Names are not searchabl
 shown masked, and a name search would let anyone confirm a full name by trying it. A mobile is
 normalised, hashed with the bank's key and matched against `phone_hash` (the lake never holds the
 number), and it travels in a POST body, never in a URL (R50).
+
+Money is in CNY (lingxi.customers.money): AUM, and each holding and transaction beside its own currency,
+the rate used and that rate's date, so the page can show `USD 1,000.00 × 7.1234 = ¥7,123.40`; `aum_rates`
+lists the rates behind the AUM shown.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -27,7 +32,7 @@ from lingxi.auth import audit
 from lingxi.auth.access import deny
 from lingxi.auth.errors import PermissionDenied
 from lingxi.auth.scope import Principal
-from lingxi.customers import queries
+from lingxi.customers import money, queries
 from lingxi.customers.queries import PROFILE_COLUMNS, SearchBy
 from lingxi.errors import InputError
 from lingxi.keys import HashKey, Keys
@@ -35,6 +40,7 @@ from lingxi.privacy.consent import current_consent
 from lingxi.privacy.identifiers import keyed_hash, normalise_phone
 from lingxi.privacy.masking import mask_record
 from lingxi.schema.contract import ACCOUNTS, CUSTOMERS
+from lingxi.schema.fx import RATES
 from lingxi.segments import tier_of
 from lingxi.segments.service import TIER_DATASET
 from lingxi.store.serving import LakeReader
@@ -72,7 +78,7 @@ def search(
     if reader.has("customers"):
         with_aum = reader.has("holdings") and reader.has("products")
         rows = reader.rows(
-            queries.search_query(principal, by, with_aum=with_aum, values=len(values)),
+            queries.search_query(principal, by, with_aum=with_aum, values=len(values), rates=reader.has(RATES)),
             [*values, max(1, min(limit, 100))],
             label="customer search",
         )
@@ -110,16 +116,30 @@ def customer_360(
     if row is None or not row.pop("in_scope"):  # unknown or out of scope: the same work, the same answer (F4)
         raise deny(store, principal, customer_id, known=row is not None)
     cid = str(row["customer_id"])
-    trend = _aum_trend(reader, cid)
-    latest = trend[-1] if trend else None
+    trend_rows = _aum_trend(reader, cid)
+    latest = trend_rows[-1]["snapshot_date"] if trend_rows else None
     tier = _tier(reader, cid)
-    if tier is not None and (latest is None or tier["snapshot_date"] >= latest["snapshot_date"]):
+    from_snapshot = tier is not None and (latest is None or tier["snapshot_date"] >= latest)
+    on = tier["snapshot_date"] if tier is not None and from_snapshot else latest
+    holdings = _holdings(reader, cid, on)  # what makes up the AUM shown, on its date
+    held_on: date = on if on is not None else date.min  # (no holdings without a date)
+    transactions = _recent(reader, "transactions", cid)
+    book = money.read_rates(  # only for a customer with a foreign amount
+        reader,
+        [
+            *((r["currency"], r["snapshot_date"]) for r in trend_rows),
+            *((h["currency"], held_on) for h in holdings),
+            *((t["currency"], money.day_of(t["ts"])) for t in transactions),
+        ],
+    )
+    trend = money.aum_by_date(trend_rows, book)
+    holdings = sorted((money.convert(h, "balance", held_on, book) for h in holdings), key=_largest_first)
+    transactions = [money.convert(t, "amount", money.day_of(t["ts"]), book) for t in transactions]
+    if tier is not None and from_snapshot:
         # the dated tier snapshot: AUM on the bank's latest holdings date, the same figure the dashboard counts
-        on = tier["snapshot_date"]
         row |= {"aum": float(tier["aum"]), "aum_as_of": on, "aum_tier": tier["tier"]}
     else:  # no snapshot yet (or holdings loaded after it): the customer's latest AUM, its tier computed here
-        on = latest["snapshot_date"] if latest else None
-        aum = latest["aum"] if latest else 0.0
+        aum = trend[-1]["aum"] if trend else 0.0  # None: an amount without a rate (the loader refuses those)
         row |= {"aum": aum, "aum_as_of": on, "aum_tier": tier_of(aum)}
     try:
         profile = mask_record(row, CUSTOMERS, principal, unmask=unmask, reason=reason, computed=COMPUTED)
@@ -130,9 +150,10 @@ def customer_360(
     result = {
         "profile": profile.values,
         "aum_trend": trend,
-        "holdings": _holdings(reader, cid, on),  # what makes up the AUM shown, on its date
+        "aum_rates": money.rates_used(holdings),
+        "holdings": holdings,
         "accounts": _accounts(reader, principal, cid),
-        "transactions": _recent(reader, "transactions", cid),
+        "transactions": transactions,
         "events": _recent(reader, "events", cid),
         "consents": _consents(reader, store, cid),
         "contact_history": None,  # arrives with channels/ (issue: outbound contact records)
@@ -156,16 +177,22 @@ def _tier(reader: LakeReader, cid: str) -> dict[str, Any] | None:
 
 
 def _aum_trend(reader: LakeReader, cid: str) -> list[dict[str, Any]]:
+    """The customer's asset amounts per date and currency (lingxi.customers.money sums them in CNY)."""
     if not (reader.has("holdings") and reader.has("products")):
         return []
-    rows = reader.rows(queries.aum_trend_query(), [cid], label="AUM trend")
-    return [{"snapshot_date": r["snapshot_date"], "aum": float(r["aum"] or 0)} for r in rows]
+    return reader.rows(queries.aum_trend_query(), [cid], label="AUM trend")
 
 
 def _holdings(reader: LakeReader, cid: str, on: Any) -> list[dict[str, Any]]:
     if on is None or not reader.has("products"):
         return []
     return reader.rows(queries.holdings_query(), [cid, on], label="holdings")
+
+
+def _largest_first(holding: dict[str, Any]) -> tuple[bool, Decimal, str]:
+    """Holdings by CNY value, largest first; one without a rate last."""
+    cny = holding["balance_cny"]
+    return (cny is None, -(cny or Decimal(0)), str(holding["product_id"]))
 
 
 def _accounts(reader: LakeReader, principal: Principal, cid: str) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lingxi.schema.types import Table
 
 Format = Literal["csv", "parquet", "fixed"]
-NUMERIC_TYPES = ("int", "decimal")
+NUMERIC_TYPES = ("int", "decimal", "rate")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "pipe": "|", "semicolon": ";"}
 
@@ -282,7 +282,7 @@ def layout_problems(
                 out.append(f"`{column}`: `{source}` is not a field of the file{did_you_mean(source, names)}")
     for column in numbers:
         if column in table.column_names and table.column(column).type not in NUMERIC_TYPES:
-            out.append(f"`{column}`: a number format applies only to int and decimal columns")
+            out.append(f"`{column}`: a number format applies only to int, decimal and rate columns")
     for column, rule in unknown.items():
         if column not in table.column_names:
             out.append(f"unknown.{column}: not a column of `{table.name}`{did_you_mean(column, table.column_names)}")

@@ -45,6 +45,7 @@ from lingxi.ingest.checks import (
 )
 from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
 from lingxi.ingest.control import wait_for_done_flag
+from lingxi.ingest.currency import Currencies
 from lingxi.ingest.derive import SOURCE, MappingStage, check_mapping, compile_stage
 from lingxi.ingest.formats import ReaderStage, text_layout
 from lingxi.ingest.keys import SeenKeys
@@ -207,6 +208,7 @@ def _load(
         report.fallbacks = {c: dict(n.most_common()) for c, n in stage.fallbacks.items()}
         if stage.totals is not None:
             stage.totals.verify(source)  # a file that lost or changed rows in transit publishes nothing
+        run.currencies.check()  # an amount without an FX rate fails the load (ingest/currency.py)
         if report.rows_in == 0:
             raise InputError(f"`{options.path}` holds no data rows", hint="check the file and its header line")
         if run.replacing is not None:
@@ -325,6 +327,7 @@ class _Run:
         self.seen = SeenKeys(engine, table)
         self.replacing = None if options.replace is None else Replacement(lake, table, options.replace, options.actor)
         self.parts = PartWriter(table, folder)
+        self.currencies = Currencies(lake, engine, table)
         self.layout = TextLayout()  # how text files are read (formats.text_layout)
         self.stage: ReaderStage | None = None  # the mapping's per-chunk transformations (formats.py)
         redacted = {n for n, spec in self.source_of.items() if spec.transform}
@@ -375,13 +378,15 @@ class _Run:
         rows = self._in_memory(chunk, chunk.table) if chunk.table is not None else self._in_place(chunk)
         if self.chunk_index == 0:
             self.prepare_references(rows.columns)
+            self.currencies.prepare(rows.columns)
+        relation, types = self.currencies.fill(rows.relation, rows.types)  # an empty currency: the product's...
         plan = build_check_plan(
             self.table,
             self.options.mapping,
-            rows.types,
+            types,
             references=self.references,
             plausible=self.plausible,
-            chunk=rows.relation,
+            chunk=relation,
         )
         try:
             self.engine.execute(temp_table("lx_typed", plan.typed_sql), label="typed chunk")
@@ -390,6 +395,7 @@ class _Run:
         if self.replacing is not None:
             self.replacing.count_outside(self.engine)
         self.seen.find_row_problems(plan)
+        self.currencies.record(plan)
         bad = self._quarantine_bad(chunk.path, rows, plan)
         self._write_good(plan)
         self.report.rows_valid += rows.kept - bad
@@ -664,6 +670,7 @@ class _Run:
             "lx_erased_ids",
             *(ref_table_name(c) for c in self.references),
             *(self.derived.lookup_tables() if self.derived else []),
+            *self.currencies.temp_tables,
         ):
             self.engine.execute(drop_table(name), label="cleanup")
 

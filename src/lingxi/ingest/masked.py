@@ -31,7 +31,7 @@ from lingxi.schema.types import Column, Table
 
 Mode = Literal["raw", "contract", "principal"]
 WITHHELD = "[withheld]"  # a value the reader may not see at all (unknown or C3 field, a whole malformed line)
-SHAPED_TYPES = ("int", "decimal", "date", "timestamp", "boolean")
+SHAPED_TYPES = ("int", "decimal", "rate", "date", "timestamp", "boolean")
 _DIGIT = re.compile(r"[0-9]")
 _LETTER = re.compile(r"[A-Za-z]")
 

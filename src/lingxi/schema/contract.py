@@ -58,6 +58,9 @@ _CUSTOMER_REF = "customers.customer_id"
 #: The largest plausible single amount or balance (10 billion): a larger one is a unit or decimal-point error.
 MAX_AMOUNT = 10_000_000_000
 _HASH_PATTERN = r"^[0-9a-f]{64}$"
+_CURRENCY_PATTERN = r"^[A-Z]{3}$"
+#: The bank's own currency: amounts in it need no rate (it is 1), every other currency needs `fx_rates`.
+CNY = "CNY"
 
 
 def _customer_id(required: bool = True) -> Column:
@@ -233,7 +236,7 @@ ACCOUNTS = Table(
             personal=True,
             purpose="display",
         ),
-        Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=r"^[A-Z]{3}$"),
+        Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=_CURRENCY_PATTERN),
         Column("opened_at", "timestamp", "When the account was opened.", "2019-03-14 11:00:00"),
         Column("closed_at", "timestamp", "When the account was closed, if it was.", None),
         Column("status", "string", "Account status.", "active", allowed=ACCOUNT_STATUSES),
@@ -264,18 +267,19 @@ PRODUCTS = Table(
         Column(
             "sale_end", "date", "Last day of the sale window (empty: on sale indefinitely).", None, may_be_future=True
         ),
-        Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=r"^[A-Z]{3}$"),
+        Column("currency", "string", "ISO 4217 currency code.", "CNY", pattern=_CURRENCY_PATTERN),
         Column("issuer", "string", "Issuer (the bank, its wealth subsidiary, a fund house, an insurer).", "XX理财"),
     ),
 )
 
 HOLDINGS = Table(
     name="holdings",
-    version=1,
+    version=2,  # 2: `currency`
     description="Balance of each customer in each product at the end of a snapshot date (appended per date).",
     key=("snapshot_date", "customer_id", "product_id"),
     mode="append",
     partition=Partition("snapshot_month", "snapshot_date", "month"),
+    fx_date="snapshot_date",
     columns=(
         Column("snapshot_date", "date", "Business date of the balance.", "2026-10-31", required=True),
         _customer_id(),
@@ -283,7 +287,8 @@ HOLDINGS = Table(
         Column(
             "balance",
             "decimal",
-            "Balance in CNY (loans and card debt as positive amounts owed).",
+            "Balance in `currency` (loans and card debt as positive amounts owed); AUM converts it to CNY at the "
+            "`fx_rates` rate of `snapshot_date`.",
             125000.50,
             required=True,
             max_value=MAX_AMOUNT,
@@ -291,16 +296,25 @@ HOLDINGS = Table(
             personal=True,
             purpose="AUM tiers, suitability",
         ),
+        Column(
+            "currency",
+            "string",
+            "ISO 4217 currency of the balance; empty: the product's currency, CNY when that is empty too.",
+            "USD",
+            pattern=_CURRENCY_PATTERN,
+            default_from="products.currency",
+        ),
     ),
 )
 
 TRANSACTIONS = Table(
     name="transactions",
-    version=1,
+    version=2,  # 2: `currency`
     description="Monetary transactions (appended daily).",
     key=("txn_id",),
     mode="append",
     partition=Partition("txn_month", "ts", "month"),
+    fx_date="ts",
     columns=(
         Column("txn_id", "string", "Unique transaction id (journal number).", "T20261101000001", required=True),
         _customer_id(),
@@ -313,7 +327,7 @@ TRANSACTIONS = Table(
         Column(
             "amount",
             "decimal",
-            "Amount in CNY, always positive; see direction.",
+            "Amount in `currency`, always positive; see direction. Shown in CNY at the `fx_rates` rate of its day.",
             8500.00,
             required=True,
             min_value=0,
@@ -334,6 +348,41 @@ TRANSACTIONS = Table(
         Column("category", "string", "What the transaction was.", "salary", allowed=TXN_CATEGORIES),
         Column("counterparty_type", "string", "Who was on the other side.", "employer", allowed=COUNTERPARTY_TYPES),
         Column("product_id", "string", "Product bought or redeemed, if any.", None, references="products.product_id"),
+        Column(
+            "currency",
+            "string",
+            "ISO 4217 currency of the amount; empty: the account's currency, CNY when that is empty too (or "
+            "without an account).",
+            "CNY",
+            pattern=_CURRENCY_PATTERN,
+            default_from="accounts.currency",
+        ),
+    ),
+)
+
+FX_RATES = Table(
+    name="fx_rates",
+    version=1,
+    description=(
+        "Exchange rates to CNY by business date (appended; e.g. the CFETS central parity or the bank's own "
+        "middle rate). An amount uses the latest rate of its currency on or before its date, so a weekend or "
+        "a holiday takes the last business day's; CNY is always 1 and needs no row (one is loaded but not used)."
+    ),
+    key=("rate_date", "currency"),
+    mode="append",
+    sort_by=("currency", "rate_date"),
+    columns=(
+        Column("rate_date", "date", "Business date the rate was published for.", "2026-10-30", required=True),
+        Column("currency", "string", "ISO 4217 currency code.", "USD", required=True, pattern=_CURRENCY_PATTERN),
+        Column(
+            "rate",
+            "rate",
+            "CNY for one unit of the currency (7.1234 for a US dollar; 0.047123 for a yen, not per 100).",
+            7.1234,
+            required=True,
+            min_value=0.000001,  # > 0: the smallest positive rate of six decimals
+        ),
+        Column("source", "string", "Where the rate comes from.", "CFETS central parity"),
     ),
 )
 
@@ -414,11 +463,22 @@ CONSENT_EVENTS = Table(
 )
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, ACCOUNTS, PRODUCTS, HOLDINGS, TRANSACTIONS, EVENTS, IDENTITIES, CONSENT_EVENTS)
+    t.name: t
+    for t in (CUSTOMERS, ACCOUNTS, PRODUCTS, FX_RATES, HOLDINGS, TRANSACTIONS, EVENTS, IDENTITIES, CONSENT_EVENTS)
 }
 
 # Load order that satisfies every reference.
-LOAD_ORDER = ("customers", "products", "accounts", "holdings", "transactions", "events", "identities", "consent_events")
+LOAD_ORDER = (
+    "customers",
+    "products",
+    "accounts",
+    "fx_rates",  # before the amounts it converts
+    "holdings",
+    "transactions",
+    "events",
+    "identities",
+    "consent_events",
+)
 
 
 def get_table(name: str) -> Table:

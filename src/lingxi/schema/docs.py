@@ -19,8 +19,12 @@ field and the reason (see [loading](loading.md)).
 
 Conventions:
 - Types: `string`, `int` (64-bit), `decimal` (18 digits, 2 decimals, CNY unless a currency column says
-  otherwise), `date` (`YYYY-MM-DD`), `timestamp` (`YYYY-MM-DD HH:MM:SS`, bank local time, Asia/Shanghai),
-  `boolean` (`true/false`, `1/0`, `Y/N`), `json` (a JSON object as text).
+  otherwise), `rate` (18 digits, 6 decimals), `date` (`YYYY-MM-DD`), `timestamp` (`YYYY-MM-DD HH:MM:SS`,
+  bank local time, Asia/Shanghai), `boolean` (`true/false`, `1/0`, `Y/N`), `json` (a JSON object as text).
+- Currencies: amounts are kept in their own currency (ISO 4217) and converted to CNY where they are
+  summed or shown, at the `fx_rates` rate of their date (the latest on or before it); a currency column
+  left empty takes the referenced row's currency on load ("empty: from ..." below), CNY when that is
+  empty too. See [currencies](loading.md#currencies-and-fx_rates).
 - Empty text counts as a missing value. Text is trimmed.
 - `mode`: `replace` tables are full extracts (each load replaces the snapshot); `append` tables take
   daily files (each load adds to the snapshot; a key already loaded is quarantined).
@@ -53,6 +57,8 @@ def _checks(column: Column) -> str:
         parts.append(f"at most {column.max_age_years} years before the as-of date")
     if column.references:
         parts.append(f"→ `{column.references}`")
+    if column.default_from:
+        parts.append(f"empty: from `{column.default_from}`")
     return "; ".join(parts)
 
 
@@ -74,6 +80,8 @@ def render_table(table: Table) -> str:
         p = table.partition
         lines.append(f"- partitioned by `{p.name}` (the {p.grain} of `{p.source}`)")
     lines.append(f"- sorted by {', '.join(f'`{c}`' for c in table.sort_by)}")
+    if table.fx_date:
+        lines.append(f"- amounts converted to CNY at the `fx_rates` rate of `{table.fx_date}`'s date")
     for group in table.any_of:
         lines.append(f"- at least one of {', '.join(f'`{c}`' for c in group)} is set")
     if table.correctable:

@@ -11,7 +11,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-ColumnType = Literal["string", "int", "decimal", "date", "timestamp", "boolean", "json"]
+ColumnType = Literal["string", "int", "decimal", "rate", "date", "timestamp", "boolean", "json"]
 PiClass = Literal["C1", "C2", "C3"]
 Grain = Literal["day", "month", "year", "value"]
 LoadMode = Literal["replace", "append"]
@@ -20,6 +20,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int": pa.int64(),
     "decimal": pa.decimal128(18, 2),
+    "rate": pa.decimal128(18, 6),  # exchange rates: 0.047123 CNY a yen needs more than the fen
     "date": pa.date32(),
     "timestamp": pa.timestamp("us"),
     "boolean": pa.bool_(),
@@ -30,6 +31,7 @@ SQL_TYPES: dict[str, str] = {
     "string": "VARCHAR",
     "int": "BIGINT",
     "decimal": "DECIMAL(18,2)",
+    "rate": "DECIMAL(18,6)",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
     "boolean": "BOOLEAN",
@@ -57,6 +59,9 @@ class Column:
     personal: bool = False
     purpose: str = ""
     correctable: bool = False  # a data-subject correction (PIPL art. 46) may change it; see docs/privacy.md
+    # "products.currency": an empty value is taken, on load, from the row this table's reference to that
+    # table points at (lingxi.ingest.currency); CNY when that is empty too
+    default_from: str | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -96,6 +101,7 @@ class Table:
     partition: Partition | None = None
     sort_by: tuple[str, ...] = ("customer_id",)
     any_of: tuple[tuple[str, ...], ...] = field(default=())  # at least one of these columns is set
+    fx_date: str | None = None  # the column whose date picks the rate converting the row's amounts to CNY
 
     @property
     def correctable(self) -> list[str]:

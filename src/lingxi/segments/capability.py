@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lingxi.capability import Capability, LakeHolding, Served, Stage
+from lingxi.schema.fx import RATES
 from lingxi.segments.service import SOURCES, TIER_DATASET, tier_stage
 
 CAPABILITY = Capability(
@@ -14,7 +15,7 @@ CAPABILITY = Capability(
             "compute every customer's AUM tier as a dated snapshot in the lake",
             tier_stage,
             after=("load",),
-            reads=SOURCES,
+            reads=(*SOURCES, RATES),  # a rollback of the rates makes the tiers stale too
             writes=(TIER_DATASET,),
         ),
     ),

@@ -6,7 +6,11 @@ The golden SQL of each query per dialect is under tests/snapshots/test_tier_snap
 (tests/segments/test_compile.py).
 
 AUM (assets under management) of a customer on a date is the sum of their holdings' balances in asset
-products (`ASSET_TYPES`) on that date; a customer without such holdings has AUM 0 (the lowest tier).
+products (`ASSET_TYPES`) on that date, each converted to CNY at the rate of its currency on that date
+(lingxi.schema.fx: the latest `fx_rates` rate on or before it; CNY is 1); a customer without such
+holdings has AUM 0 (the lowest tier). Tiers are decided in CNY. `rates` says whether `fx_rates` is
+published: without it, only CNY converts and any other currency leaves the AUM NULL (never taken as 1),
+which the tiers stage refuses before it runs (`lingxi.segments.service`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ from decimal import Decimal
 from sqlglot import exp
 
 from lingxi.engine.sql import CTEPipeline, col, in_list, lit, table
+from lingxi.schema.fx import (
+    currency_or_cny,
+    in_cny,
+    missing_rates,
+    needed_rates,
+    rates_on,
+    rates_table,
+    sum_in_cny,
+)
 from lingxi.segments.library import ASSET_TYPES, DEFAULT_TIERS
 from lingxi.segments.spec import TierSpec
 
@@ -44,9 +57,17 @@ def tier_case(spec: TierSpec, aum: exp.Expr) -> exp.Case:
 
 
 def asset_holdings(asset_types: Sequence[str] = ASSET_TYPES) -> exp.Select:
-    """Holdings rows in asset products: `h.customer_id, h.snapshot_date, h.balance` (holdings `h`, products `p`)."""
+    """Holdings rows in asset products: `customer_id, snapshot_date, currency, balance` (holdings `h`, products `p`).
+
+    `currency` is the holding's, CNY for rows loaded before holdings had one.
+    """
     return (
-        exp.select(col("customer_id", "h"), col("snapshot_date", "h"), col("balance", "h"))
+        exp.select(
+            col("customer_id", "h"),
+            col("snapshot_date", "h"),
+            currency_or_cny(col("currency", "h")).as_("currency"),
+            col("balance", "h"),
+        )
         .from_(table(HOLDINGS, alias="h"))
         .join(table(PRODUCTS, alias="p"), on=col("product_id", "p").eq(col("product_id", "h")))
         .where(in_list(col("type", "p"), list(asset_types)))
@@ -58,36 +79,60 @@ def latest_holdings_date() -> exp.Select:
     return exp.select(exp.Max(this=col("snapshot_date")).as_("snapshot_date")).from_(table(HOLDINGS))
 
 
-def aum_per_customer(asset_types: Sequence[str] = ASSET_TYPES, *, latest: exp.Query | None = None) -> exp.Select:
-    """Per customer with asset holdings on the latest holdings date: `customer_id, snapshot_date, aum`.
+def aum_per_customer(
+    asset_types: Sequence[str] = ASSET_TYPES,
+    *,
+    latest: exp.Query | None = None,
+    rates: bool = True,
+    fx: exp.Table | None = None,
+) -> exp.Select:
+    """Per customer with asset holdings on the latest holdings date: `customer_id, snapshot_date, aum` (CNY).
 
-    `latest` is a one-row query of that date (default: `latest_holdings_date()`, as a scalar subquery).
+    `latest` is a one-row query of that date (default: `latest_holdings_date()`, as a scalar subquery);
+    `fx` a relation of the rates on it (`rates_on`; default: looked up here in `fx_rates`, or in no rates
+    when `rates` is False).
     """
     on = exp.Subquery(this=latest if latest is not None else latest_holdings_date())
+    held = asset_holdings(asset_types).where(col("snapshot_date", "h").eq(on))
+    fx_rates = fx.copy() if fx is not None else rates_on(on.copy(), rates_table(rates)).subquery()
+    fx_rates.set("alias", exp.TableAlias(this=exp.to_identifier("x")))
+    amount = in_cny(col("balance", "a"), col("currency", "a"), col("rate", "x"))
     return (
         exp.select(
-            col("customer_id", "h"),
-            exp.Max(this=col("snapshot_date", "h")).as_("snapshot_date"),
-            exp.Sum(this=col("balance", "h")).as_("aum"),
+            col("customer_id", "a"),
+            exp.Max(this=col("snapshot_date", "a")).as_("snapshot_date"),
+            sum_in_cny(amount).as_("aum"),
         )
-        .from_(table(HOLDINGS, alias="h"))
-        .join(table(PRODUCTS, alias="p"), on=col("product_id", "p").eq(col("product_id", "h")))
-        .where(in_list(col("type", "p"), list(asset_types)))
-        .where(col("snapshot_date", "h").eq(on))
-        .group_by(col("customer_id", "h"))
+        .from_(held.subquery("a"))
+        .join(fx_rates, on=col("currency", "x").eq(col("currency", "a")), join_type="left")
+        .group_by(col("customer_id", "a"))
     )
 
 
-def compile_tier_snapshot(spec: TierSpec = DEFAULT_TIERS, *, asset_types: Sequence[str] = ASSET_TYPES) -> exp.Select:
-    """One row per customer of `customers`: customer_id, snapshot_date, aum DECIMAL(20, 2), tier.
+def unpriced_holdings(asset_types: Sequence[str] = ASSET_TYPES, *, rates: bool = True) -> exp.Select:
+    """Currencies of asset holdings on the latest holdings date without a rate on it: currency, first_date.
+
+    No row means the tier snapshot can convert every amount; the tiers stage runs this first.
+    """
+    held = asset_holdings(asset_types).where(col("snapshot_date", "h").eq(exp.Subquery(this=latest_holdings_date())))
+    return missing_rates(needed_rates(held.subquery("a"), col("snapshot_date")), rates_table(rates))
+
+
+def compile_tier_snapshot(
+    spec: TierSpec = DEFAULT_TIERS, *, asset_types: Sequence[str] = ASSET_TYPES, rates: bool = True
+) -> exp.Select:
+    """One row per customer of `customers`: customer_id, snapshot_date, aum DECIMAL(20, 2) in CNY, tier.
 
     `snapshot_date` is the latest holdings date (the same on every row); `aum` is 0 for a customer
-    without asset holdings on it. Steps: `lx_holdings_latest` (the date), `lx_customer_aum` (AUM of
-    customers with holdings on it), then every customer with their AUM and tier.
+    without asset holdings on it. Steps: `lx_holdings_latest` (the date), `lx_fx_latest` (each currency's
+    rate on it), `lx_customer_aum` (AUM of customers with holdings on it), then every customer with their
+    AUM and tier. `rates`: whether `fx_rates` is published (see the module's docstring).
     """
     pipe = CTEPipeline()
     latest = pipe.step("lx_holdings_latest", latest_holdings_date())
-    aum = pipe.step("lx_customer_aum", aum_per_customer(asset_types, latest=exp.select("snapshot_date").from_(latest)))
+    on_latest = exp.select("snapshot_date").from_(latest)
+    fx = pipe.step("lx_fx_latest", rates_on(exp.Subquery(this=on_latest.copy()), rates_table(rates)))
+    aum = pipe.step("lx_customer_aum", aum_per_customer(asset_types, latest=on_latest, fx=fx))
     amount = exp.cast(exp.Coalesce(this=col("aum", "a"), expressions=[lit(0)]), AUM_TYPE)
     final = (
         exp.select(
@@ -116,4 +161,5 @@ __all__ = [
     "latest_holdings_date",
     "tier_case",
     "tier_of",
+    "unpriced_holdings",
 ]

@@ -3,9 +3,12 @@
 `publish_tier_snapshot` compiles a TierSpec (lingxi.segments.compile) and has the engine passed in — DuckDB
 or Spark, whichever LINGXI_ENGINE names — write the result as the next version of the `aum_tiers` dataset
 (Lake.publish_query: on Spark the executors write the Parquet, nothing large passes through the driver).
-The version records the business date it was computed for, and every row carries the holdings date its
-AUM comes from, so the dashboard and the customer 360 read tiers from one dated snapshot instead of
-recomputing AUM on every request, and yesterday's tiers stay readable as an older version.
+AUM is in CNY (lingxi.schema.fx): before it computes, the snapshot checks that every currency held on the
+holdings date has a rate on or before it, and fails naming the currency otherwise (MissingRate), rather
+than publishing tiers from amounts taken at 1. The version records the business date it was computed for,
+and every row carries the holdings date its AUM comes from, so the dashboard and the customer 360 read tiers
+from one dated snapshot instead of recomputing AUM on every request, and yesterday's tiers stay readable as
+an older version.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from sqlglot import exp
 from lingxi.capability import StageContext
 from lingxi.engine import Engine
 from lingxi.engine.sql import asc, col, table
-from lingxi.segments.compile import compile_tier_snapshot
+from lingxi.schema.fx import RATES, missing_rate_error
+from lingxi.segments.compile import compile_tier_snapshot, unpriced_holdings
 from lingxi.segments.library import ASSET_TYPES, DEFAULT_TIERS
 from lingxi.segments.spec import TierSpec
 from lingxi.store import Lake, Snapshot
@@ -39,11 +43,17 @@ def publish_tier_snapshot(
 ) -> Snapshot | None:
     """Compute every customer's AUM tier on `engine` and publish it as the next `aum_tiers` version.
 
-    Returns None, publishing nothing, while one of the source datasets is not published yet.
+    Returns None, publishing nothing, while one of the source datasets is not published yet; raises
+    MissingRate when a currency held on the holdings date has no rate on or before it in `fx_rates`.
     """
-    if set(SOURCES) - set(lake.register(engine, SOURCES)):
+    registered = lake.register(engine, (*SOURCES, RATES))
+    if set(SOURCES) - set(registered):
         return None
-    query = compile_tier_snapshot(spec, asset_types=asset_types)
+    rates = RATES in registered
+    missing = engine.run(unpriced_holdings(asset_types, rates=rates), label="segments: FX rates of the holdings")
+    if missing.num_rows:
+        raise missing_rate_error("`holdings` (AUM tiers)", missing.to_pylist())
+    query = compile_tier_snapshot(spec, asset_types=asset_types, rates=rates)
     return lake.publish_query(engine, TIER_DATASET, query, label="segments: AUM tier snapshot", as_of=as_of)
 
 

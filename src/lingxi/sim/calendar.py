@@ -30,7 +30,7 @@ class Calendar:
         return np.searchsorted(cum, rng.random(size) * cum[-1], side="right").clip(0, self.days - 1)
 
 
-def _sf_offset(day_numbers: np.ndarray) -> np.ndarray:
+def spring_festival_offset(day_numbers: np.ndarray) -> np.ndarray:
     """Days since the nearest Spring Festival eve (negative before it)."""
     eves = np.array(sorted(day_number(d) for d in SPRING_FESTIVAL_EVE.values()))
     diff = day_numbers[:, None] - eves[None, :]
@@ -48,7 +48,7 @@ def build_calendar(start_day: int, days: int, weekend_spend: float, month_end_bi
     days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
     weekend = weekday >= 5
     month_end = dom > days_in_month - 3
-    sf = _sf_offset(d)
+    sf = spring_festival_offset(d)
     pre, holiday, post = (sf >= -14) & (sf < 0), (sf >= 0) & (sf <= 6), (sf >= 7) & (sf <= 21)
 
     spend = np.where(weekend, weekend_spend, 1.0)

@@ -21,10 +21,12 @@ from lingxi.sim.arrays import (
     to_date,
     to_timestamp,
 )
+from lingxi.sim.fx import FX_CURRENCIES, holder_currency
 from lingxi.sim.params import CITIES, OCCUPATIONS, OFFER_TYPES
 from lingxi.sim.population import GIVEN_CHARS, SURNAMES, Population
 
-ACCOUNT_KINDS = ("debit_card", "time_deposit", "investment", "credit_card", "loan")
+ACCOUNT_KINDS = ("debit_card", "time_deposit", "investment", "credit_card", "loan", "savings")
+FX_ACCOUNT = ACCOUNT_KINDS.index("savings")  # a foreign-currency savings account (sim/fx.py)
 DISTRICTS = ("东城", "西湖", "高新", "滨江", "锦江", "鼓楼", "开发", "南山", "江北", "新城")
 ROADS = ("人民", "解放", "中山", "建设", "和平", "文化", "学府", "长江", "黄河", "友谊")
 PHONE_MOD = 6_000_000_000
@@ -103,7 +105,7 @@ def customers_table(pop: Population, seed: int, hash_key: str) -> pa.Table:
 
 
 def account_kinds_held(pop: Population) -> np.ndarray:
-    """(n x 5) bool: which of ACCOUNT_KINDS each customer has."""
+    """(n x 6) bool: which of ACCOUNT_KINDS each customer has."""
     held = pop.held
     t = OFFER_TYPES.index
     investment = held[:, [t("wealth"), t("fund"), t("insurance"), t("pension")]].any(axis=1)
@@ -114,6 +116,7 @@ def account_kinds_held(pop: Population) -> np.ndarray:
             investment,
             held[:, t("credit_card")],
             held[:, t("loan")],
+            holder_currency(pop) >= 0,
         ],
         axis=1,
     )
@@ -137,7 +140,7 @@ def accounts_table(pop: Population, hash_key: str, rng: np.random.Generator) -> 
         "branch_id": format_ids("BR", pop.branch[ci], 4),
         "account_no_hash": keyed_hash(card_no, hash_key),
         "account_no_last4": pc.utf8_slice_codeunits(card_no, 12, 16),
-        "currency": pa.array(np.full(len(ci), "CNY")),
+        "currency": take_strings(("CNY", *FX_CURRENCIES), np.where(ki == FX_ACCOUNT, holder_currency(pop)[ci] + 1, 0)),
         "opened_at": to_timestamp(opened),
         "closed_at": to_timestamp(closed_us, closed),
         "status": take_strings(("active", "dormant", "closed"), status),

@@ -26,6 +26,7 @@ from lingxi.sim.arrays import chunk_rng
 from lingxi.sim.calendar import build_calendar
 from lingxi.sim.customers import accounts_table, customers_table
 from lingxi.sim.events import events_table
+from lingxi.sim.fx import build_rates, rates_table
 from lingxi.sim.holdings import holdings_table
 from lingxi.sim.identities import consent_table, identities_table
 from lingxi.sim.params import SimParams
@@ -45,7 +46,7 @@ CHUNK_TABLES = (
     "truth",
 )
 MANIFEST = "_sim.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: foreign currency (fx_rates, FX accounts, holdings and transactions)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def generate_chunk(config: SimConfig, chunk: int) -> dict[str, object]:
     shelf = build_shelf()
     cal = build_calendar(pop.start_day, config.days, p.weekend_spend, p.month_end_bills)
     kind = response_types(pop, p, seed, chunk)
+    rates = build_rates(config.start, config.days, seed)
     customers = customers_table(pop, seed, config.hash_key)
     events, purchases = events_table(pop, shelf, p, chunk_rng(seed, "events", chunk), chunk)
     from lingxi.sim.transactions import transactions_table
@@ -147,9 +149,9 @@ def generate_chunk(config: SimConfig, chunk: int) -> dict[str, object]:
     return {
         "customers": customers,
         "accounts": accounts_table(pop, config.hash_key, chunk_rng(seed, "accounts", chunk)),
-        "holdings": holdings_table(pop, shelf, config.start, p, chunk_rng(seed, "holdings", chunk)),
+        "holdings": holdings_table(pop, shelf, config.start, p, chunk_rng(seed, "holdings", chunk), rates),
         "transactions": transactions_table(
-            pop, shelf, cal, purchases, p, chunk_rng(seed, "transactions", chunk), chunk
+            pop, shelf, cal, purchases, p, chunk_rng(seed, "transactions", chunk), chunk, rates
         ),
         "events": events,
         "identities": identities_table(pop, customers, config.hash_key, chunk_rng(seed, "identities", chunk)),
@@ -173,7 +175,10 @@ def generate(out: Path | str, config: SimConfig, progress: Callable[[Progress], 
     products = part_path(out, "products", 0)
     if not products.exists():
         write_part(products_table(config.start), products)
-    rows = {"products": pq.read_metadata(products).num_rows}
+    fx_rates = part_path(out, "fx_rates", 0)
+    if not fx_rates.exists():  # the same for every chunk: the rates of the window, on business days
+        write_part(rates_table(build_rates(config.start, config.days, config.seed)), fx_rates)
+    rows = {"products": pq.read_metadata(products).num_rows, "fx_rates": pq.read_metadata(fx_rates).num_rows}
     skipped = 0
     for chunk in range(config.chunks):
         paths = {t: part_path(out, t, chunk) for t in CHUNK_TABLES}

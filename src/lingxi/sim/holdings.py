@@ -3,7 +3,9 @@
 AUM is split with Dirichlet weights whose means depend on the tier (SIM_CALIBRATION C3), products are
 chosen within each type among those the customer is suitable for, and balances follow a monthly
 log random walk. A churner's balances fall in the month before leaving (the money went to another bank,
-see transactions.py) and stop after the churn date.
+see transactions.py) and stop after the churn date. A foreign-currency holder (sim/fx.py) keeps part of
+their demand deposit in a deposit of their currency: the same CNY value at the month-end's rate, so AUM
+in CNY, and the tier, stay what the population gave. Every row says its currency, as bank extracts do.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import pyarrow as pa
 from lingxi.schema import TABLES
 from lingxi.sim.arrays import EPOCH, expand, pick_rows, take_strings, to_date, to_money
 from lingxi.sim.customers import customer_ids
+from lingxi.sim.fx import FX_CURRENCIES, Rates, fx_part, holder_currency
 from lingxi.sim.params import OFFER_TYPES, SimParams
 from lingxi.sim.population import Population
-from lingxi.sim.shelf import Shelf
+from lingxi.sim.shelf import Shelf, fx_deposit
 
 AUM_TYPES = ("deposit", "time_deposit", "wealth", "fund", "insurance", "pension")
 # Mean share of AUM per type and tier (long tail, base, wealth, private) [U], after SIM_CALIBRATION C3.
@@ -63,7 +66,9 @@ def choose_products(pop: Population, shelf: Shelf, rng: np.random.Generator) -> 
     return row[order], product[order]
 
 
-def holdings_table(pop: Population, shelf: Shelf, start: date, params: SimParams, rng: np.random.Generator) -> pa.Table:
+def holdings_table(
+    pop: Population, shelf: Shelf, start: date, params: SimParams, rng: np.random.Generator, rates: Rates
+) -> pa.Table:
     row, product = choose_products(pop, shelf, rng)
     ptype = shelf.type_code[product]
     # Dirichlet split of AUM over the AUM-type products held (gamma draws normalised per customer).
@@ -103,12 +108,27 @@ def holdings_table(pop: Population, shelf: Shelf, start: date, params: SimParams
     keep = alive[r, month]
     pair, month, r = pair[keep], month[keep], r[keep]
     bal = balance0[pair] * np.where(ptype[pair] < len(AUM_TYPES), factor[r, month], 0.99**month)
-    order = np.lexsort((product[pair], date_days[month], r))
-    pair, month, r, bal = pair[order], month[order], r[order], bal[order]
+    day, held = date_days[month], product[pair]
+    currency = np.full(len(r), -1)  # -1: CNY, else an index into FX_CURRENCIES
+
+    # Foreign-currency holders: part of the demand deposit in their currency, at the day's rate.
+    fx = holder_currency(pop)
+    split = (held == shelf.product_id.index("DP0001")) & (fx[r] >= 0)
+    cur = fx[r[split]]
+    in_cny = bal[split] * fx_part(pop.index[r[split]])
+    bal[split] -= in_cny
+    fx_ids = np.array([shelf.product_id.index(fx_deposit(c)) for c in FX_CURRENCIES])
+    r, day = np.concatenate([r, r[split]]), np.concatenate([day, day[split]])
+    held, currency = np.concatenate([held, fx_ids[cur]]), np.concatenate([currency, cur])
+    bal = np.concatenate([bal, np.round(in_cny / rates.on(cur, day[len(split) :]), 2)])
+
+    order = np.lexsort((held, day, r))
+    r, day, held, bal, currency = r[order], day[order], held[order], bal[order], currency[order]
     columns = {
-        "snapshot_date": to_date(date_days[month]),
+        "snapshot_date": to_date(day),
         "customer_id": customer_ids(pop.index[r]),
-        "product_id": take_strings(shelf.product_id, product[pair]),
+        "product_id": take_strings(shelf.product_id, held),
         "balance": to_money(bal),
+        "currency": take_strings(("CNY", *FX_CURRENCIES), currency + 1),
     }
     return pa.table(columns, schema=TABLES["holdings"].arrow_schema())

@@ -55,7 +55,23 @@ _SHELF: tuple[tuple[str, str, str, int, float, int, str, float, int], ...] = (
     ("LN0201", "个人住房贷款", "loan", 1, 100_000, 9125, "本行", 0.30, 0),
     ("CC0001", "信用卡 标准卡", "credit_card", 1, 0, 0, "本行", 0.70, 0),
     ("CC0002", "信用卡 金卡", "credit_card", 1, 0, 0, "本行", 0.30, 0),
+    # Foreign-currency demand deposits (sim/fx.py): weight 0, never drawn by type; held by FX holders only.
+    ("DPUSD1", "美元活期储蓄", "deposit", 1, 0, 0, "本行", 0.0, 0),
+    ("DPHKD1", "港币活期储蓄", "deposit", 1, 0, 0, "本行", 0.0, 0),
+    ("DPEUR1", "欧元活期储蓄", "deposit", 1, 0, 0, "本行", 0.0, 0),
+    ("DPJPY1", "日元活期储蓄", "deposit", 1, 0, 0, "本行", 0.0, 0),
+    ("DPGBP1", "英镑活期储蓄", "deposit", 1, 0, 0, "本行", 0.0, 0),
 )
+
+
+def product_currency(product_id: str) -> str:
+    """A product's currency: the foreign-currency deposits carry theirs in their id (`DPUSD1`), the rest are CNY."""
+    return product_id[2:5] if product_id.startswith("DP") and product_id[2:5].isalpha() else "CNY"
+
+
+def fx_deposit(currency: str) -> str:
+    """The id of the demand deposit in `currency` (a code of lingxi.sim.fx.FX_CURRENCIES)."""
+    return f"DP{currency}1"
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ def products_table(start: date) -> pa.Table:
         "term_days": pa.array([p[5] for p in _SHELF], pa.int64()),
         "sale_start": to_date(np.array([day_number(d) for d in sale_start])),
         "sale_end": pa.array([None if d is None else day_number(d) for d in sale_end], pa.int32()).cast(pa.date32()),
-        "currency": pa.array(["CNY"] * len(_SHELF)),
+        "currency": pa.array([product_currency(p[0]) for p in _SHELF]),
         "issuer": pa.array([p[6] for p in _SHELF]),
     }
     return pa.table(columns, schema=TABLES["products"].arrow_schema())

@@ -3,7 +3,10 @@
 Each category is a Poisson process per customer with a monthly rate (SIM_CALIBRATION C5) spread over
 days by the calendar's multipliers. Churners show the signals a churn model should find: their salary
 stops about a month before they leave, and in the six weeks before, most of their money is transferred
-out to accounts at other banks (counterparty `other_bank`, category `transfer_out`).
+out to accounts at other banks (counterparty `other_bank`, category `transfer_out`). Foreign-currency
+holders (sim/fx.py) also receive remittances and spend abroad on their foreign-currency account, in its
+currency. The ledger carries no currency column, as many core-banking ledgers keyed by account do: the
+loader takes each transaction's currency from its account (the contract's default).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from lingxi.sim.arrays import (
     to_timestamp,
 )
 from lingxi.sim.calendar import Calendar, salary_days
-from lingxi.sim.customers import account_kinds_held, customer_ids
+from lingxi.sim.customers import ACCOUNT_KINDS, FX_ACCOUNT, account_kinds_held, customer_ids
 from lingxi.sim.events import HOURLY, Purchases
+from lingxi.sim.fx import Rates, holder_currency
 from lingxi.sim.params import OFFER_TYPES, SimParams
 from lingxi.sim.population import Population
 from lingxi.sim.shelf import Shelf
@@ -100,6 +104,7 @@ def transactions_table(
     p: SimParams,
     rng: np.random.Generator,
     chunk: int,
+    rates: Rates,
 ) -> pa.Table:
     n = len(pop)
     active = ~pop.dormant
@@ -258,6 +263,17 @@ def transactions_table(
         _CP("other_bank"),
     )
 
+    # Foreign-currency holders: remittances in and spending abroad, in the currency of their FX account.
+    fx = holder_currency(pop)
+    for category, monthly, median, direction, channel, counterparty in (
+        (_CAT("transfer_in"), 0.5, 5_000.0, CREDIT, _CH("counter"), _CP("other_bank")),
+        (_CAT("consumption"), 2.0, 600.0, DEBIT, _CH("pos"), _CP("merchant")),
+    ):
+        row, ts = _poisson(pop, rng, cal, monthly * ((fx >= 0) & active), cal.spend)
+        in_cny = rng.lognormal(np.log(median), 1.0, len(row))
+        amount = in_cny / rates.on(fx[row], ts // US_PER_DAY)
+        out.add(row, ts, amount, direction, channel, category, counterparty, account=FX_ACCOUNT)
+
     t = out.concat()
     keep = (t["ts"] >= pop.onboard_us[t["row"]]) & (t["ts"] < pop.churn_us[t["row"]])
     t = {k2: v[keep] for k2, v in t.items()}
@@ -267,7 +283,7 @@ def transactions_table(
     has_product = t["product"] >= 0
     # Post to the intended account when the customer has it, else the debit card, else the credit card.
     kinds = account_kinds_held(pop)[t["row"]]
-    wanted = np.minimum(t["account"], 4)
+    wanted = np.minimum(t["account"], len(ACCOUNT_KINDS) - 1)
     account = np.where(kinds[np.arange(len(wanted)), wanted], wanted, np.where(kinds[:, 0], 0, 3))
     has_account = kinds[np.arange(len(account)), account]
     columns = {
@@ -283,5 +299,6 @@ def transactions_table(
         "category": take_strings(TXN_CATEGORIES, t["category"]),
         "counterparty_type": take_strings(COUNTERPARTY_TYPES, t["counterparty"]),
         "product_id": take_strings(shelf.product_id, np.maximum(t["product"], 0), has_product),
+        "currency": pa.nulls(len(idx), pa.string()),  # the account's (see the module's docstring)
     }
     return pa.table(columns, schema=TABLES["transactions"].arrow_schema())

@@ -26,6 +26,14 @@ def money(value: Any) -> str:
     return f"{float(value):,.2f}"
 
 
+def rate(value: Any) -> str:
+    """An exchange rate with at least four decimals and no trailing zeros past them: 7.1234, 0.047123."""
+    if value is None or value == "":
+        return "–"
+    whole, _, fraction = f"{Decimal(str(value)):.6f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(4, '0')}"
+
+
 def count(value: Any) -> str:
     return "–" if value is None else f"{int(value):,}"
 
@@ -72,6 +80,7 @@ def code_label(value: Any, field: str, t: Callable[[str], str]) -> str:
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 ENV.filters.update(
     money=money,
+    rate=rate,
     count=count,
     when=when,
     json_script=json_script,

@@ -3,6 +3,7 @@ SELECT
   p.name AS product_name,
   p.type AS product_type,
   p.risk_level AS product_risk_level,
+  h.currency,
   h.balance
 FROM holdings AS h
 LEFT JOIN products AS p

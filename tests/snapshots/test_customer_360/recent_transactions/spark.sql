@@ -2,6 +2,7 @@ SELECT
   txn_id,
   ts,
   amount,
+  currency,
   direction,
   channel,
   category,

@@ -15,21 +15,74 @@ FROM (
 ) AS c
 LEFT JOIN (
   SELECT
-    h.customer_id,
-    MAX(h.snapshot_date) AS snapshot_date,
-    SUM(h.balance) AS aum
-  FROM holdings AS h
-  JOIN products AS p
-    ON p.product_id = h.product_id
-  WHERE
-    p.type IN ('deposit', 'time_deposit', 'wealth', 'fund', 'insurance', 'pension')
-    AND h.snapshot_date = (
+    a.customer_id,
+    MAX(a.snapshot_date) AS snapshot_date,
+    CASE
+      WHEN COUNT(*) = COUNT(
+        CASE
+          WHEN a.currency = 'CNY'
+          THEN a.balance
+          ELSE CAST(ROUND(a.balance * x.rate, 2) AS DECIMAL(18, 2))
+        END
+      )
+      THEN SUM(
+        CASE
+          WHEN a.currency = 'CNY'
+          THEN a.balance
+          ELSE CAST(ROUND(a.balance * x.rate, 2) AS DECIMAL(18, 2))
+        END
+      )
+    END AS aum
+  FROM (
+    SELECT
+      h.customer_id,
+      h.snapshot_date,
+      COALESCE(h.currency, 'CNY') AS currency,
+      h.balance
+    FROM holdings AS h
+    JOIN products AS p
+      ON p.product_id = h.product_id
+    WHERE
+      p.type IN ('deposit', 'time_deposit', 'wealth', 'fund', 'insurance', 'pension')
+      AND h.snapshot_date = (
+        SELECT
+          MAX(snapshot_date) AS snapshot_date
+        FROM holdings
+      )
+  ) AS a
+  LEFT JOIN (
+    SELECT
+      f.currency,
+      f.on_date,
+      f.rate_date,
+      x.rate
+    FROM (
       SELECT
-        MAX(snapshot_date) AS snapshot_date
-      FROM holdings
-    )
+        n.currency,
+        n.on_date,
+        MAX(r.rate_date) AS rate_date
+      FROM (
+        SELECT DISTINCT
+          currency,
+          (
+            SELECT
+              MAX(snapshot_date) AS snapshot_date
+            FROM holdings
+          ) AS on_date
+        FROM fx_rates AS c
+      ) AS n
+      JOIN fx_rates AS r
+        ON r.currency = n.currency AND r.rate_date <= n.on_date
+      GROUP BY
+        n.currency,
+        n.on_date
+    ) AS f
+    JOIN fx_rates AS x
+      ON x.currency = f.currency AND x.rate_date = f.rate_date
+  ) AS x
+    ON x.currency = a.currency
   GROUP BY
-    h.customer_id
+    a.customer_id
 ) AS a
   ON a.customer_id = c.customer_id
 WHERE

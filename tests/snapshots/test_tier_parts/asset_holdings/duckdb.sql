@@ -1,6 +1,7 @@
 SELECT
   h.customer_id,
   h.snapshot_date,
+  COALESCE(h.currency, 'CNY') AS currency,
   h.balance
 FROM holdings AS h
 JOIN products AS p
