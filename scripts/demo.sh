@@ -9,7 +9,24 @@ bin=.venv/bin
 started=$(date +%s)
 
 "$bin/lingxi" init
-# The synthetic bank is deterministic for a seed and resumable: a second `make demo` reuses it.
+# The synthetic bank is deterministic for a seed and resumable: a second `make demo` reuses it. One built by
+# another Lingxi version (or other settings) cannot be mixed with a new one: the demo bank is built again.
+same_bank() {
+  "$bin/python" - "$data_dir/extracts/_sim.json" "$customers" "$seed" <<'PY'
+import json, sys
+from lingxi.config import Settings
+from lingxi.sim import SimConfig
+path, customers, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+config = SimConfig(customers=customers, days=90, seed=seed, hash_key=Settings().keyring().hash_key)
+with open(path, encoding="utf-8") as f:
+    sys.exit(0 if json.load(f) == config.manifest() else 1)
+PY
+}
+if [ -f "$data_dir/extracts/_sim.json" ] && ! same_bank; then
+  echo "the demo bank in $data_dir was built by another Lingxi version or with other settings: building it again"
+  rm -rf "$data_dir"
+  "$bin/lingxi" init
+fi
 "$bin/lingxi" sim --customers "$customers" --days 90 --seed "$seed" --out "$data_dir/extracts"
 "$bin/lingxi" pipeline run --extracts "$data_dir/extracts"
 "$bin/lingxi" status
