@@ -103,6 +103,13 @@ def test_an_idempotency_key_is_scoped_to_its_customer(store: sqlalchemy.Engine) 
         assert conn.execute(select(func.count()).select_from(ConsentEventRow)).scalar_one() == 2
 
 
+@pytest.mark.parametrize("key", ["lake:consent_events:CE000001", "erased:0123"])
+def test_keys_lingxi_writes_itself_are_refused(store: sqlalchemy.Engine, key: str) -> None:
+    """A caller's `lake:consent_events:<id>` would make the history import skip that event of the customer."""
+    with pytest.raises(SpecError, match="`idempotency_key`: keys starting with lake: or erased: are Lingxi's own"):
+        give(store, "A", "marketing", "sms", "granted", T0, key=key)
+
+
 def test_erasing_two_customers_who_used_the_same_key(store: sqlalchemy.Engine) -> None:
     """Erasure hashes the key the same way for both; their pseudonymised rows stay apart by reference."""
     for customer in ("A", "B", "C"):

@@ -86,3 +86,22 @@ def test_consent_keys_per_customer_keep_the_ledger_append_only(store_url: str) -
     with pytest.raises(IntegrityError), store.begin() as conn:
         conn.execute(insert(table), [_ledger_row(5, "C", "K")])  # the global key is back
     store.dispose()
+
+
+@pytest.mark.parametrize("target", ["0004", "0005"])
+def test_the_audit_log_stays_append_only_through_every_migration(store_url: str, target: str) -> None:
+    """0005 rebuilds `lx_audit` on SQLite when it is undone: the triggers of 0002 come back with it."""
+    store = connect(store_url)
+    migrate(store)
+    command.downgrade(alembic_config(store), target)
+    with store.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO lx_audit (seq, at, actor, action, fields, result, prev_hash, entry_hash) "
+                "VALUES (1, '2026-12-01 00:00:00', 'cli:test', 'login', '[]', 'ok', 'p', 'h')"
+            )
+        )
+    for sql in ("UPDATE lx_audit SET actor = 'x'", "DELETE FROM lx_audit"):
+        with pytest.raises(DBAPIError, match="append-only"), store.begin() as conn:
+            conn.execute(text(sql))
+    store.dispose()

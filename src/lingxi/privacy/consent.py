@@ -214,6 +214,11 @@ def record_consent(
         problems.append("`customer_id`: must be the bank's customer number (1-64 characters)")
     if not idempotency_key.strip() or len(idempotency_key) > 100:
         problems.append("`idempotency_key`: required, at most 100 characters (one per customer action)")
+    elif idempotency_key.startswith(RESERVED_KEY_PREFIXES):
+        problems.append(
+            f"`idempotency_key`: keys starting with {' or '.join(RESERVED_KEY_PREFIXES)} are Lingxi's own "
+            "(imported history, erasures); choose another"
+        )
     if occurred_at.tzinfo is None:
         problems.append("`occurred_at`: must carry a time zone (e.g. 2026-11-02T09:00:00+08:00)")
     elif not EARLIEST.year <= occurred_at.year <= recorded_at.year + 1:  # year 1 or 9999 cannot even be converted
@@ -359,6 +364,9 @@ class ImportReport:
 
 LAKE_TIMEZONE = ZoneInfo("Asia/Shanghai")
 IMPORT_KEY_PREFIX = "lake:consent_events:"
+#: Prefixes of keys Lingxi writes itself: a caller's key with one could shadow an imported event of the
+#: same customer (the import would take it as already there) or pass for a pseudonymised one.
+RESERVED_KEY_PREFIXES = ("lake:", "erased:")
 
 
 def import_lake_consents(

@@ -99,6 +99,11 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(64), nullable=False),
     )
     op.bulk_insert(head, [{"id": 1, "seq": 0, "last_hash": GENESIS}])
+    create_guard()
+
+
+def create_guard() -> None:
+    """The append-only triggers of `lx_audit`; migrations that rebuild the table on SQLite call it again."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_FUNCTION)
         op.execute(

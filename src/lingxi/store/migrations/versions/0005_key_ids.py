@@ -14,7 +14,7 @@ Create Date: 2026-12-02
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0005"
 down_revision = "0004"
@@ -33,3 +33,7 @@ def downgrade() -> None:
     for table in reversed(TABLES):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("key_id")
+    if op.get_bind().dialect.name == "sqlite":  # the rebuilt lx_audit has no triggers: the log must stay append-only
+        audit = context.script.get_revision("0002")
+        assert audit is not None
+        audit.module.create_guard()
