@@ -18,7 +18,7 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, func, select
+from sqlalchemy import Engine, Integer, case, func, select
 
 from lingxi.auth.scope import Principal, scope_filter
 from lingxi.customers.queries import dashboard_counts_query, fx_rates_query, tier_date_query
@@ -110,10 +110,12 @@ def freshness(reader: LakeReader) -> list[dict[str, Any]]:
 
 
 def quarantine(store: Engine) -> list[dict[str, Any]]:
-    """Rows quarantined and loads rejected, per dataset, over all loads (from lx_load)."""
+    """Per dataset (from lx_load): rows quarantined by its published loads, as `lingxi status` counts them (a
+    rejected load's rows never became part of the data), and how many loads there were and were rejected."""
     rejected = func.sum(func.coalesce((Load.status == "rejected").cast(Integer), 0))
+    published = func.sum(case((Load.status == "published", Load.rows_quarantined), else_=0))
     stmt = (
-        select(Load.dataset, func.sum(Load.rows_quarantined), func.count(), rejected, func.max(Load.started_at))
+        select(Load.dataset, published, func.count(), rejected, func.max(Load.started_at))
         .group_by(Load.dataset)
         .order_by(Load.dataset)
     )
