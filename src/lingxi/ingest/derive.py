@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import Token, TokenType
+from sqlglot.tokens import Tokenizer
 
 from lingxi.engine.sql import col, lit
 from lingxi.engine.sql import table as sql_table
@@ -192,15 +194,38 @@ def _check_lookup(lookup: Lookup) -> None:
 
 
 def _order(order: str, columns: Sequence[str]) -> list[exp.Ordered]:
-    """`order` (`opened_at DESC, account_id`) as ORDER BY items over `columns`, each checked like an expression."""
-    try:
-        parsed = sqlglot.parse_one(f"SELECT 1 ORDER BY {order}", dialect="duckdb").args["order"]
-    except ParseError:
-        raise ValueError(f"`order: {order}` is not a list of columns, e.g. `opened_at DESC, account_id`") from None
+    """`order` (`opened_at DESC, account_id`) as ORDER BY items over `columns`, each checked like an expression.
+
+    The text is cut into items at its top-level commas by sqlglot's tokenizer, a trailing ASC or DESC
+    is taken off each, and what is left is parsed and checked as any mapping expression.
+    """
     items: list[exp.Ordered] = []
-    for item in parsed.expressions:
-        checked = bind(parse(item.this.sql("duckdb")), columns)
-        items.append(exp.Ordered(this=checked, desc=item.args.get("desc"), nulls_first=item.args.get("nulls_first")))
+    for text, desc in _order_items(order):
+        if not text.strip():
+            raise ValueError(f"`order: {order}` is not a list of columns, e.g. `opened_at DESC, account_id`")
+        items.append(exp.Ordered(this=bind(parse(text), columns), desc=desc))
+    return items
+
+
+def _order_items(order: str) -> list[tuple[str, bool]]:
+    try:
+        tokens = Tokenizer(dialect="duckdb").tokenize(order)
+    except TokenError:
+        raise ValueError(f"`order: {order}` is not a list of columns, e.g. `opened_at DESC, account_id`") from None
+    groups: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if token.token_type == TokenType.COMMA and depth == 0:
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    items = []
+    for group in groups:
+        desc = bool(group) and group[-1].token_type == TokenType.DESC
+        if group and group[-1].token_type in (TokenType.ASC, TokenType.DESC):
+            group = group[:-1]
+        items.append((order[group[0].start : group[-1].end + 1] if group else "", desc))
     return items
 
 

@@ -15,10 +15,8 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -47,16 +45,16 @@ from lingxi.ingest.chunks import Chunk, ProgressCallback, iter_chunks
 from lingxi.ingest.control import wait_for_done_flag
 from lingxi.ingest.currency import Currencies
 from lingxi.ingest.derive import SOURCE, MappingStage, check_mapping, compile_stage
+from lingxi.ingest.erased_rows import ERASED_TABLES, leave_out_erased
 from lingxi.ingest.formats import ReaderStage, text_layout
 from lingxi.ingest.keys import SeenKeys
-from lingxi.ingest.mapping import Mapping
 from lingxi.ingest.parts import PART_COLUMN, PartWriter
 from lingxi.ingest.quarantine import Quarantine
 from lingxi.ingest.readers import SourceFiles, TextLayout, find_files
-from lingxi.ingest.replace import Period, Replacement, period_column
+from lingxi.ingest.replace import Replacement, period_column
+from lingxi.ingest.report import LoadOptions, LoadReport, business_today
 from lingxi.ingest.review import summarise_quarantine
-from lingxi.keys import HashKey
-from lingxi.privacy.erased import IDENTIFIER_COLUMNS, ErasureRegistry, load_registry
+from lingxi.privacy.erased import ErasureRegistry, load_registry
 from lingxi.privacy.identifiers import NORMALISERS, keyed_hash
 from lingxi.schema.contract import get_table
 from lingxi.schema.types import Column, Table
@@ -65,66 +63,7 @@ from lingxi.store.lake import Lake, utcnow
 from lingxi.store.tables import DatasetVersion
 from lingxi.store.tables import Load as LoadRow
 
-
-@dataclass
-class LoadOptions:
-    table: str
-    path: Path
-    mapping: Mapping = field(default_factory=Mapping)
-    encoding: str | None = None
-    delimiter: str | None = None
-    format: str | None = None  # csv, parquet or fixed; else the mapping's, else the extension's
-    max_bad: float = 0.01
-    as_of: date | None = None
-    chunk_rows: int = 1_000_000
-    check_references: bool = True
-    hash_key: HashKey = ""
-    replace: Period | None = None  # reload this day or month of an append table (lingxi.ingest.replace)
-    actor: str = "loader"  # who runs it, for the audit of a replacement
-    future_tolerance: timedelta = timedelta(hours=24)  # how far after the as-of date's end a time may lie
-    mapping_path: Path | None = None  # the file `mapping` was read from: its lines are kept beside the quarantine
-
-
-#: The bank's business day: contract timestamps are Asia/Shanghai local time.
-BANK_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def business_today() -> date:
-    return datetime.now(BANK_TIME).date()
-
-
-@dataclass
-class LoadReport:
-    """What one load did; `rows_in == rows_valid + rows_quarantined + rows_erased` always holds."""
-
-    load_id: str
-    table: str
-    source: str
-    status: str  # published, rejected, unchanged, empty (no valid row: nothing published)
-    rows_in: int = 0
-    rows_valid: int = 0
-    rows_quarantined: int = 0
-    rows_erased: int = 0  # rows of customers erased on request (or on their identifiers): dropped, counted
-    reasons: dict[str, int] = field(default_factory=dict)  # "field: code" -> rows
-    fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> unknown code -> rows
-    version: int | None = None
-    quarantine_path: str | None = None
-    ignored_columns: list[str] = field(default_factory=list)
-    max_bad: float = 0.01
-    seconds: float = 0.0
-    previous_load: str | None = None
-    # "field: code" -> its most frequent offending values and rows, personal values masked (ingest/review.py)
-    top_values: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-
-    @property
-    def bad_share(self) -> float:
-        kept = self.rows_in - self.rows_erased
-        return self.rows_quarantined / kept if kept else 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("published", "unchanged", "empty")
-
+__all__ = ["LoadOptions", "LoadReport", "LoaderEngine", "business_today", "describe_reason", "load", "loader_engine"]
 
 #: The loader's engine: always DuckDB (its checks are tuned DuckDB SQL), whatever the analytic engine is.
 LoaderEngine = DuckDBEngine
@@ -415,7 +354,7 @@ class _Run:
         self.report.rows_in += raw.num_rows
         checked = self._apply_transforms(self.stage.apply(chunk.path, raw) if self.stage else raw)
         self.engine.register_arrow("lx_chunk", checked)
-        relation, erased = self._leave_out_erased(sql_table("lx_chunk"), checked.column_names)
+        relation, erased = leave_out_erased(self.engine, self.erased, sql_table("lx_chunk"), checked.column_names)
         self.report.rows_erased += erased
 
         def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
@@ -466,7 +405,7 @@ class _Run:
         in_range = exp.and_(number >= lit(chunk.first), number < lit(chunk.end))
         relation: exp.Expr = exp.select(*columns, (number + lit(1)).as_("__row")).from_(scan).where(in_range).subquery()
         self.report.rows_in += chunk.num_rows
-        relation, erased = self._leave_out_erased(relation, [name for _, name in renamed])
+        relation, erased = leave_out_erased(self.engine, self.erased, relation, [name for _, name in renamed])
         self.report.rows_erased += erased
 
         def raw_rows(bad: pa.Array) -> list[dict[str, object]]:
@@ -492,75 +431,6 @@ class _Run:
             raw_rows=raw_rows,
             release=lambda: None,
         )
-
-    def _leave_out_erased(self, relation: exp.Expr, columns: list[str]) -> tuple[exp.Expr, int]:
-        """`relation` without rows of customers erased on request, and how many there were.
-
-        A row is left out when its customer id is erased, or when it has no customer id and one of its
-        identifier columns (a device or anonymous id) holds an identifier of an erased customer
-        (`lingxi.privacy.erased`). They are counted, not quarantined: keeping them anywhere would undo
-        the erasure, and leaving them out of every later load means a re-sent extract cannot bring them
-        back. Only the chunk's distinct values are hashed; the rows are filtered in DuckDB.
-        """
-        linked = [c for c in IDENTIFIER_COLUMNS if c in columns]
-        has_id = "customer_id" in columns
-        if not self.erased or not (has_id or linked):
-            return relation, 0
-
-        def trimmed(column: str) -> exp.Expr:
-            return exp.Trim(this=exp.cast(quoted(column), exp.DataType.Type.VARCHAR))
-
-        def anonymous(condition: exp.Expr) -> exp.Expr:
-            return exp.and_(col("customer_id").is_(exp.null()), condition) if has_id else condition
-
-        def erased_values(name: str) -> exp.Select:
-            return exp.select("v").from_(sql_table(name))
-
-        selects = [
-            exp.select(trimmed(c).as_("v"))
-            .distinct()
-            .from_(relation.copy())
-            .where(anonymous(quoted(c).is_(exp.null()).not_()))
-            for c in linked
-        ]
-        conditions: list[exp.Expr] = []
-        if has_id and self.erased.subjects:
-            ids_query = (
-                exp.select(trimmed("customer_id").as_("v"))
-                .distinct()
-                .from_(relation.copy())
-                .where(col("customer_id").is_(exp.null()).not_())
-            )
-            ids = self.engine.run(ids_query, label="customer ids")
-            if erased := self.erased.erased_customers(ids.column("v").to_pylist()):
-                self._erased_table("lx_erased", erased)
-                is_erased = trimmed("customer_id").isin(query=erased_values("lx_erased"))
-                conditions.append(exp.paren(exp.and_(col("customer_id").is_(exp.null()).not_(), is_erased)))
-        if selects and self.erased.identifiers:
-            anonymous_values = exp.union(*selects, distinct=True) if len(selects) > 1 else selects[0]
-            values = self.engine.run(anonymous_values, label="identifiers of anonymous rows")
-            if erased := self.erased.erased_identifiers(values.column("v").to_pylist()):
-                self._erased_table("lx_erased_ids", erased)
-                conditions += [
-                    exp.paren(anonymous(trimmed(c).isin(query=erased_values("lx_erased_ids")))) for c in linked
-                ]
-        if not conditions:
-            return relation, 0
-        drop = exp.or_(*conditions)
-        count_query = exp.select(exp.Count(this=exp.Star()).as_("n")).from_(relation.copy()).where(drop.copy())
-        count = self.engine.run(count_query, label="erased rows")
-        keep = exp.func("coalesce", drop, exp.false()).not_()
-        kept = exp.select("*").from_(relation.copy()).where(keep).subquery()
-        return kept, int(count.column("n")[0].as_py())
-
-    def _erased_table(self, name: str, values: list[str]) -> None:
-        """A DuckDB temp table `name` with one column `v` holding `values`."""
-        arrow = name + "_arrow"
-        self.engine.register_arrow(arrow, pa.table({"v": pa.array(values, pa.string())}))
-        try:
-            self.engine.execute(temp_table(name, exp.select("v").from_(sql_table(arrow))), label="erased values")
-        finally:
-            self.engine.unregister(arrow)
 
     def _require_columns(self, names: list[str], path: Path) -> None:
         if self.chunk_index == 0:
@@ -666,8 +536,7 @@ class _Run:
         for name in (
             "lx_typed",
             "lx_row_problems",
-            "lx_erased",
-            "lx_erased_ids",
+            *ERASED_TABLES,
             *(ref_table_name(c) for c in self.references),
             *(self.derived.lookup_tables() if self.derived else []),
             *self.currencies.temp_tables,
