@@ -52,7 +52,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    shared = sa.text(f"SELECT idempotency_key FROM {TABLE} GROUP BY idempotency_key HAVING count(*) > 1 LIMIT 1")
+    key: sa.ColumnClause[str] = sa.column("idempotency_key")
+    shared = sa.select(key).select_from(sa.table(TABLE)).group_by(key).having(sa.func.count() > 1).limit(1)
     if op.get_bind().execute(shared).first() is not None:
         raise RuntimeError(
             "cannot downgrade below 0006: some idempotency keys are used by more than one customer, "
