@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from lingxi.engine.duckdb import DuckDBEngine
+from lingxi.engine.base import Engine
 from lingxi.engine.sql import col
 from lingxi.engine.sql import table as sql_table
 from lingxi.ingest.checks import quoted, temp_table
@@ -20,7 +20,7 @@ ERASED_TABLES = ("lx_erased", "lx_erased_ids")
 
 
 def leave_out_erased(
-    engine: DuckDBEngine, registry: ErasureRegistry, relation: exp.Expr, columns: list[str]
+    engine: Engine, registry: ErasureRegistry, relation: exp.Expr, columns: list[str]
 ) -> tuple[exp.Expr, int]:
     """`relation` without rows of customers erased on request, and how many there were.
 
@@ -80,7 +80,7 @@ def leave_out_erased(
     return kept, int(count.column("n")[0].as_py())
 
 
-def _erased_table(engine: DuckDBEngine, name: str, values: list[str]) -> None:
+def _erased_table(engine: Engine, name: str, values: list[str]) -> None:
     """A DuckDB temp table `name` with one column `v` holding `values`."""
     arrow = name + "_arrow"
     engine.register_arrow(arrow, pa.table({"v": pa.array(values, pa.string())}))

@@ -39,6 +39,7 @@ from lingxi.ingest.layout import (
     layout_problems,
     parse_delimiter,
 )
+from lingxi.ingest.provenance import mapping_lines
 from lingxi.schema.types import Table
 
 Transform = Literal["hash_phone", "hash_id_no", "hash"]
@@ -184,7 +185,8 @@ def read_mapping(path: Path) -> Mapping:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise SpecError(f"Mapping file `{path}`", [str(e)], hint="check the YAML syntax") from e
-    lines = _column_lines(path)
+    named = list(raw.get("columns") or {}) if isinstance(raw, dict) else []
+    lines = {e.column: e.line for e in mapping_lines(path, [str(n) for n in named]).entries if e.section == "columns"}
     try:
         mapping = Mapping.model_validate(raw)
     except ValidationError as e:
@@ -203,20 +205,6 @@ def read_mapping(path: Path) -> Mapping:
 
 
 TWO_DIGIT_YEAR = re.compile(r"%y")
-
-
-def _column_lines(path: Path) -> dict[str, int]:
-    """The line (1-based) of each entry under `columns:` in the YAML file."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    for key, value in root.value:
-        if key.value == "columns" and isinstance(value, yaml.MappingNode):
-            return {str(k.value): k.start_mark.line + 1 for k, _ in value.value}
-    return {}
 
 
 def _located(err: Any, path: Path, lines: dict[str, int]) -> str:
